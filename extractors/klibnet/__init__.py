@@ -1,0 +1,1 @@
+"""KLIBnet (Diartis) database extractor: see `extractor.py` and README.md."""

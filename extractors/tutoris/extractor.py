@@ -1,0 +1,166 @@
+"""Tutoris (Infogate, XML export format 7) into the intermediate format.
+
+Reads `export.xml` as `legacy-systems/tutoris.md` describes it, streamed with lxml in
+bounded memory and refused outright when it declares a DOCTYPE or entities (see
+`reader`). The file is read twice: a light first pass (`index`) collects ids and
+statuses, the second (`rows`, `tables`, `documents`) emits the rows in chunks of
+`chunk_rows`. Decisions, in order:
+
+1. exclusion by the parent: cases closed before the retention cut-off with all that
+   hangs on them; persons whose every case is excluded, with their addresses;
+2. rejects: the earlier of two `Person` (or `Fall`) elements with the same key, with
+   what hangs on it (`duplicate-key`); members naming a person not in the export
+   (`dangling-reference`); required codes no mapping covers; missing required values;
+   documents whose file is missing or whose path leaves the document folder;
+3. normalisation with findings: `dd.mm.yyyy` and `00.00.yyyy` dates (impossible ones
+   null), Swiss amounts, `hh:mm` durations, AHV numbers, mojibake repaired, free-text
+   marital status and country names (German and French) through the mapping files, the
+   address line split into its parts, staff references not in the export set to null.
+
+`data_as_of` is the export's `exportDatum`; `vollExport="false"` makes the package a
+delta batch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import ClassVar
+
+from nffs_migration.errors import ConfigurationError, SourceError
+from nffs_migration.extractors import normalise
+from nffs_migration.extractors.base import (
+    SWISS_TIME,
+    Chunk,
+    ExtractOptions,
+    SourceInfo,
+    SourceProfile,
+)
+from nffs_migration.extractors.run import ExtractContext
+from nffs_migration.extractors.tutoris.documents import Documents
+from nffs_migration.extractors.tutoris.index import build_index
+from nffs_migration.extractors.tutoris.profile import profile_export
+from nffs_migration.extractors.tutoris.reader import read_header, records
+from nffs_migration.extractors.tutoris.rows import TABLE_ORDER, Collector
+from nffs_migration.extractors.tutoris.tables import SYSTEM, Builders, Columns
+from nffs_migration.log import get_logger
+
+log = get_logger(__name__)
+
+#: The export's name in a folder given as `--source`.
+EXPORT_NAME = "export.xml"
+#: Export format versions this extractor reads.
+FORMAT_MAJOR = "7"
+
+
+def export_path(options: ExtractOptions) -> Path:
+    """The export file: `--source` itself, or `export.xml` in the folder it names."""
+    path = Path(options.source)
+    if path.is_dir() and (path / EXPORT_NAME).is_file():
+        path = path / EXPORT_NAME
+    if not path.is_file():
+        raise SourceError(f"{path}: no Tutoris export file there", file=str(path))
+    return path
+
+
+def export_moment(header: dict[str, str], path: Path) -> datetime:
+    """`exportDatum` (`dd.mm.yyyy hh:mm`, Swiss local time) as an aware datetime."""
+    moment = normalise.text_datetime(header.get("exportDatum"))
+    if moment is None:
+        raise SourceError(
+            f"{path}: the export has no readable exportDatum; give the moment with --as-of",
+            file=str(path),
+        )
+    return moment.replace(tzinfo=SWISS_TIME)
+
+
+class TutorisExtractor:
+    """Extractor for Tutoris XML exports (format 7) and their document folder."""
+
+    name: ClassVar[str] = SYSTEM
+    title: ClassVar[str] = "Tutoris (Infogate) XML export, format 7"
+    options_class: ClassVar[type[ExtractOptions]] = ExtractOptions
+    mappings_dir: ClassVar[Path] = Path(__file__).parent / "mappings"
+
+    def describe(self, options: ExtractOptions) -> SourceInfo:
+        """The export's version, service, date and whether it is a full or a delta export."""
+        path = export_path(options)
+        header = read_header(path)
+        version = header.get("formatVersion", "")
+        if version.split(".")[0] != FORMAT_MAJOR:
+            raise SourceError(
+                f"{path}: export format {version or '(none)'} is not supported; "
+                f"this extractor reads Tutoris format {FORMAT_MAJOR}.x",
+                file=str(path),
+            )
+        as_of = options.as_of or export_moment(header, path)
+        return SourceInfo(
+            SYSTEM,
+            version,
+            as_of,
+            name=header.get("mandant") or None,
+            description=f"Tutoris XML export {path.name}",
+            delta=header.get("vollExport", "true").strip().lower() in ("false", "0"),
+        )
+
+    def profile(self, options: ExtractOptions) -> SourceProfile:
+        """Element counts, fill rates and code frequencies (no personal values)."""
+        path = export_path(options)
+        version = read_header(path).get("formatVersion")
+        return SourceProfile(SYSTEM, version, profile_export(path))
+
+    def extract(self, options: ExtractOptions, context: ExtractContext) -> Iterator[Chunk]:
+        """Yield every table's rows in chunks of at most `chunk_rows` source records."""
+        yield from _Run(export_path(options), options, context).chunks()
+
+
+class _Run:
+    """One extraction: the first pass's index, then the records in chunks."""
+
+    def __init__(self, path: Path, options: ExtractOptions, context: ExtractContext) -> None:
+        self.path = path
+        self.options = options
+        self.ctx = context
+
+    def chunks(self) -> Iterator[Chunk]:
+        index = build_index(self.path, self.ctx.retention_cutoff)
+        log.info(
+            "first pass: %d staff, %d persons, %d cases, %d documents",
+            index.counts["MA"],
+            index.counts["Person"],
+            index.counts["Fall"],
+            index.counts["Dokument"],
+        )
+        folder = self.options.documents
+        if index.counts["Dokument"] and folder is None:
+            raise ConfigurationError(
+                "the export lists documents: give the folder that holds dokumente/ "
+                "with --documents DIR"
+            )
+        if folder is not None and not folder.is_dir():
+            raise ConfigurationError(f"{folder}: the document folder does not exist")
+        info = self.ctx.info
+        self.ctx.saw_change(info.data_as_of)
+        builders = Builders(self.ctx, index, delta=info.delta)
+        documents = Documents(self.ctx, builders, folder)
+        build: dict[str, Callable[[Columns], Chunk]] = {
+            table: getattr(builders, table) for table in TABLE_ORDER if table != "documents"
+        }
+        build["documents"] = documents.build
+        collector = Collector(index)
+        limit = self.options.chunk_rows
+        emitted: set[str] = set()
+        for element in records(self.path):
+            collector.add(element)
+            for table in TABLE_ORDER:
+                while collector.pending(table) >= limit:
+                    emitted.add(table)
+                    yield build[table](collector.take(table, limit))
+        for table in TABLE_ORDER:
+            if collector.pending(table) or table not in emitted:
+                yield build[table](collector.take(table))
+        yield documents.unlisted()
+
+
+__all__ = ["EXPORT_NAME", "TutorisExtractor", "export_moment", "export_path"]

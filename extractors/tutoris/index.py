@@ -1,0 +1,111 @@
+"""The first, light pass over a Tutoris export: ids and statuses, never rows.
+
+Persons come before cases in the file, but whether a person is excluded depends on
+their cases (a person whose every case is past retention goes with them), and of two
+`Person` elements with the same id the *later* one wins. So the extractor reads the file
+twice: this pass collects, per record, only what those decisions need (the staff ids,
+the person ids with the position of their last element, per case its retention status
+and its members' person ids) and the second pass emits the rows. Memory holds id sets,
+whatever the file's size.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date
+from functools import lru_cache
+from pathlib import Path
+
+from nffs_migration.extractors import normalise
+from nffs_migration.extractors.frames import EXPIRED, LIVE
+from nffs_migration.extractors.tutoris.reader import records
+
+#: Status of a record that lost against a later element with the same key.
+SUPERSEDED = 3
+
+
+@lru_cache(maxsize=1 << 14)
+def _closing_day(text: str) -> date | None:
+    return normalise.text_date(text).value
+
+
+def case_status(closed: str | None, cutoff: date) -> int:
+    """`EXPIRED` for a case closed before the retention cut-off, else `LIVE`.
+
+    A closing date that cannot be read keeps the case (it is reported in the second pass).
+    """
+    day = _closing_day(closed) if closed else None
+    return EXPIRED if day is not None and day < cutoff else LIVE
+
+
+@dataclass
+class SourceIndex:
+    """What the second pass needs to know before it reads a record."""
+
+    cutoff: date
+    staff: set[str] = field(default_factory=set)
+    persons: set[str] = field(default_factory=set)
+    #: Ordinal (from 1) of the last `Person` element, for ids that occur more than once.
+    last_person: dict[str, int] = field(default_factory=dict)
+    #: Ordinal of the last `Fall` element, for case numbers that occur more than once.
+    last_case: dict[str, int] = field(default_factory=dict)
+    #: Person ids named by a member of any case, and of a case within retention.
+    in_case: set[str] = field(default_factory=set)
+    in_live_case: set[str] = field(default_factory=set)
+    #: Elements read per tag (records and the documents they list).
+    counts: Counter[str] = field(default_factory=Counter)
+
+    def person_status(self, person: str) -> int:
+        """`EXPIRED` when every case of the person is past retention (none: `LIVE`)."""
+        if person in self.in_case and person not in self.in_live_case:
+            return EXPIRED
+        return LIVE
+
+    def superseded_person(self, person: str, ordinal: int) -> bool:
+        """True for a `Person` element that a later one with the same id replaces."""
+        last = self.last_person.get(person)
+        return last is not None and last != ordinal
+
+    def superseded_case(self, number: str, ordinal: int) -> bool:
+        """True for a `Fall` element that a later one with the same number replaces."""
+        last = self.last_case.get(number)
+        return last is not None and last != ordinal
+
+
+def build_index(path: Path, cutoff: date) -> SourceIndex:
+    """Read the export once, keeping ids and statuses only."""
+    index = SourceIndex(cutoff)
+    counts = index.counts
+    persons, in_case, in_live_case = index.persons, index.in_case, index.in_live_case
+    cases: set[str] = set()
+    for element in records(path):
+        tag = element.tag
+        counts[tag] += 1
+        if tag == "Fall":
+            number = element.get("nr") or ""
+            if number in cases:
+                index.last_case[number] = counts["Fall"]
+            if number:
+                cases.add(number)
+            live = case_status(element.get("abgeschlossen"), cutoff) == LIVE
+            for member in element.iterchildren("Mitglied"):
+                person = member.get("person") or ""
+                in_case.add(person)
+                if live:
+                    in_live_case.add(person)
+            documents = element.find("Dokumente")
+            if documents is not None:
+                counts["Dokument"] += sum(1 for _ in documents.iterchildren("Dokument"))
+        elif tag == "Person":
+            person = element.get("id") or ""
+            if person in persons:
+                index.last_person[person] = counts["Person"]
+            if person:
+                persons.add(person)
+        elif element.get("id"):
+            index.staff.add(element.get("id"))
+    return index
+
+
+__all__ = ["SUPERSEDED", "SourceIndex", "build_index", "case_status"]

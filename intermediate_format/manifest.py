@@ -1,0 +1,187 @@
+"""The package manifest (`manifest.json`): what a package holds and how to check it.
+
+The model is pydantic, so reading a manifest validates it and the JSON Schema that
+vendors receive (`nffs-migrate schema export`) is generated from the same class.
+Besides the fields of the contract, the manifest lists every file of the package with
+its SHA-256 (`files`) and a `content_sha256` over the data files, which identifies the
+package's content independently of reports added later by validation.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import UTC, datetime
+from typing import Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, NonNegativeInt
+
+from nffs_migration.intermediate_format.codes import SOURCE_SYSTEM
+from nffs_migration.intermediate_format.definition import SERVICE_ID, SHA256
+
+SourceSystem = Literal["klibnet", "kiss", "tutoris", "custom"]
+assert set(SourceSystem.__args__) == set(SOURCE_SYSTEM.values)  # type: ignore[attr-defined]  # noqa: S101
+
+Sha256 = Field(pattern=SHA256.pattern)
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Batch(_Model):
+    """Which batch of a service's migration the package is."""
+
+    kind: Literal["full", "delta"] = Field(
+        description="A full extraction or a delta since the last batch."
+    )
+    sequence: int = Field(ge=1, description="1 for the first batch of a service, then counting up.")
+    high_water_mark: str | None = Field(
+        default=None,
+        description="The change marker up to which this batch reaches (ISO timestamp); "
+        "the next delta starts after it.",
+    )
+    since: str | None = Field(
+        default=None, description="For a delta: the high-water mark of the batch it follows."
+    )
+
+
+class TableEntry(_Model):
+    """A Parquet file of the package."""
+
+    file: str = Field(description="Path inside the package.")
+    rows: NonNegativeInt
+    sha256: str = Sha256
+
+
+class DocumentsEntry(_Model):
+    """The document files of the package."""
+
+    count: NonNegativeInt
+    bytes: NonNegativeInt
+
+
+class Accounting(_Model):
+    """What became of the records of one source table: read = migrated + rejected + excluded."""
+
+    read: NonNegativeInt
+    migrated: NonNegativeInt
+    rejected: NonNegativeInt
+    excluded: NonNegativeInt
+    excluded_by_rule: dict[str, NonNegativeInt] = Field(
+        default_factory=dict, description="Excluded records per exclusion rule id."
+    )
+
+    @property
+    def balanced(self) -> bool:
+        """True when every record read is migrated, rejected or excluded, once."""
+        by_rule = sum(self.excluded_by_rule.values())
+        rules_add_up = not self.excluded_by_rule or by_rule == self.excluded
+        return self.read == self.migrated + self.rejected + self.excluded and rules_add_up
+
+
+class FileEntry(_Model):
+    """Checksum and size of one file of the package."""
+
+    sha256: str = Sha256
+    bytes: NonNegativeInt
+
+
+class ExclusionRule(_Model):
+    """A documented rule that excludes source records (retention, soft delete, test data)."""
+
+    description: str
+    cutoff: str | None = Field(
+        default=None, description="The cut-off date, where the rule has one."
+    )
+
+
+class Manifest(_Model):
+    """`manifest.json`: the table of contents and checksums of a package."""
+
+    format_version: str = Field(pattern=r"^\d+\.\d+\.\d+$")
+    package_id: str
+    service_id: str = Field(pattern=SERVICE_ID.pattern)
+    source_system: SourceSystem
+    source_version: str | None = None
+    batch: Batch
+    data_as_of: AwareDatetime
+    created_at: AwareDatetime
+    tool_version: str
+    tables: dict[str, TableEntry]
+    rejects: dict[str, TableEntry] = Field(default_factory=dict)
+    documents: DocumentsEntry
+    accounting: dict[str, Accounting] = Field(
+        description="Per source table (as the source names it)."
+    )
+    exclusion_rules: dict[str, ExclusionRule] = Field(default_factory=dict)
+    mapping_versions: dict[str, str] = Field(
+        default_factory=dict,
+        description="Version of each code mapping used, and the override file.",
+    )
+    unmapped_codes: dict[str, dict[str, int]] = Field(
+        default_factory=dict,
+        description="Per code list, every source value that no mapping covered, with its count.",
+    )
+    files: dict[str, FileEntry] = Field(
+        description="Every file of the package except manifest.json, with its checksum."
+    )
+    content_sha256: str = Field(
+        pattern=SHA256.pattern,
+        description="SHA-256 over the sorted paths and checksums of tables, rejects and "
+        "documents: the identity of the package's data.",
+    )
+    manifest_sha256: str = Field(
+        default="",
+        description="SHA-256 of this manifest's canonical JSON (sorted keys, no blanks) with this "
+        "field empty: detects a changed manifest. Signatures protect against deliberate change.",
+    )
+
+    def self_digest(self) -> str:
+        """The manifest's own checksum, as `manifest_sha256` should hold it."""
+        data = self.model_dump(mode="json")
+        data["manifest_sha256"] = ""
+        canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
+    def sealed(self) -> Manifest:
+        """A copy with `manifest_sha256` filled in."""
+        return self.model_copy(update={"manifest_sha256": self.self_digest()})
+
+
+def content_digest(files: dict[str, FileEntry]) -> str:
+    """The content checksum: SHA-256 over `path sha256` lines of the data files, sorted."""
+    digest = hashlib.sha256()
+    for path in sorted(files):
+        if path.startswith(("tables/", "rejects/", "documents/")):
+            digest.update(f"{path} {files[path].sha256}\n".encode())
+    return digest.hexdigest()
+
+
+def package_id(service_id: str, source_system: str, batch: Batch, content_sha256: str) -> str:
+    """A deterministic package id: the same data gives the same id."""
+    return f"{service_id}-{source_system}-{batch.kind}-{batch.sequence:04d}-{content_sha256[:12]}"
+
+
+def to_json(manifest: Manifest) -> str:
+    """Serialise a manifest with stable key order."""
+    return manifest.model_dump_json(indent=2) + "\n"
+
+
+def now() -> datetime:
+    """The current time, aware, in UTC (for `created_at`)."""
+    return datetime.now(UTC)
+
+
+__all__ = [
+    "Accounting",
+    "Batch",
+    "DocumentsEntry",
+    "ExclusionRule",
+    "FileEntry",
+    "Manifest",
+    "TableEntry",
+    "content_digest",
+    "package_id",
+    "to_json",
+]

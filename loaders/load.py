@@ -1,0 +1,359 @@
+"""Loading a validated package into the target, exactly once, all or nothing.
+
+`load_package` refuses a package that is damaged or of an unknown format version (the
+reader checks every checksum), or whose validation has errors (validation runs first
+when the package has no report for its content). A package whose content is already
+loaded is not loaded again. Everything else happens in one transaction:
+
+1. every table, parents first, is copied into a staging table (PostgreSQL: `COPY` fed by
+   Arrow's CSV writer; SQLite: `executemany` in large batches);
+2. set-based upserts move the staged rows into the target on their stable ids, so a
+   delta updates the records it carries and inserts new ones, never duplicating one;
+3. a full package then removes the rows of its service and source system that it no
+   longer holds, children first, so the target equals the package;
+4. the load log records the package, its checksum, the counts and the outcome.
+
+Foreign keys are checked at commit. A crash at any point leaves the target as it was:
+the transaction is rolled back, and the next `load` starts again.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+import sqlalchemy as sa
+
+from nffs_migration.errors import DataErrors, LoadError, TargetUnavailable
+from nffs_migration.intermediate_format.definition import TABLES
+from nffs_migration.intermediate_format.manifest import Manifest
+from nffs_migration.intermediate_format.reader import Package, open_package
+from nffs_migration.loaders.documents import DocumentStore, default_store, sync
+from nffs_migration.loaders.schema import (
+    LOAD_LOG_TABLE,
+    METADATA,
+    PACKAGE_COLUMN,
+    check_target,
+    create_target_engine,
+)
+from nffs_migration.log import get_logger
+
+log = get_logger(__name__)
+
+BATCH_ROWS = 100_000
+#: progress(table, rows loaded so far in this table)
+Progress = Callable[[str, int], None]
+
+
+@dataclass
+class LoadResult:
+    """What a load did."""
+
+    package_id: str
+    already_loaded: bool = False
+    rows: dict[str, dict[str, int]] = field(default_factory=dict)
+    documents_new: int = 0
+    seconds: float = 0.0
+
+
+def _validated(path: Path) -> None:
+    """Run validation when the package has no report for its content; refuse on errors."""
+    from nffs_migration.validators.engine import stored_report, validate_package
+
+    with open_package(path) as package:
+        report = stored_report(package)
+    if report is None:
+        report = validate_package(path).report
+    if not report.valid:
+        raise DataErrors(
+            f"{path.name} has {report.summary['errors']:,} validation errors; it is not loaded "
+            "(see reports/validation.html)"
+        )
+
+
+def _already_loaded(connection: sa.Connection, manifest: Manifest) -> bool:
+    log_table = METADATA.tables[LOAD_LOG_TABLE]
+    row = connection.execute(
+        sa.select(sa.func.count())
+        .select_from(log_table)
+        .where(
+            log_table.c.content_sha256 == manifest.content_sha256, log_table.c.outcome == "loaded"
+        )
+    ).scalar_one()
+    return bool(row)
+
+
+def _log(
+    engine: sa.Engine,
+    manifest: Manifest,
+    started: datetime,
+    outcome: str,
+    message: str,
+    rows: dict[str, Any] | None = None,
+) -> None:
+    log_table = METADATA.tables[LOAD_LOG_TABLE]
+    with engine.begin() as connection:
+        connection.execute(
+            sa.insert(log_table).values(**_log_values(manifest, started, outcome, message, rows))
+        )
+
+
+def _log_values(
+    manifest: Manifest, started: datetime, outcome: str, message: str, rows: dict[str, Any] | None
+) -> dict[str, Any]:
+    return {
+        "package_id": manifest.package_id,
+        "content_sha256": manifest.content_sha256,
+        "service_id": manifest.service_id,
+        "source_system": manifest.source_system,
+        "batch_kind": manifest.batch.kind,
+        "batch_sequence": manifest.batch.sequence,
+        "started_at": started,
+        "finished_at": datetime.now(UTC),
+        "outcome": outcome,
+        "rows": json.dumps(rows or {}, sort_keys=True),
+        "message": message,
+    }
+
+
+def _store_documents(package: Package, store: DocumentStore) -> int:
+    documents = package.table("documents").select(["file", "sha256"]).to_pylist()
+    new = 0
+    for row in documents:
+        _, created = store.put(package.document_path(row["file"]), row["sha256"])
+        new += created
+    if new:
+        sync(store.root)  # documents are durable before the rows that name them commit
+    return new
+
+
+def load_package(
+    path: Path,
+    target_url: str,
+    *,
+    documents_store: Path | None = None,
+    progress: Progress | None = None,
+    validate: bool = True,
+    require_signer: Path | None = None,
+) -> LoadResult:
+    """Load a package into the target (see the module docstring for the guarantees).
+
+    With `require_signer`, a package is loaded only when its seal (`PKG.seal.json`) is a
+    valid signature by that key over its manifest (docs/sealing.md).
+    """
+    import time
+
+    clock = time.perf_counter()
+    if require_signer is not None:
+        from nffs_migration.intermediate_format.seal import require_signature
+
+        require_signature(path, require_signer)
+    if validate:
+        _validated(path)
+    engine = create_target_engine(target_url)
+    try:
+        check_target(engine)
+        with open_package(path) as package:
+            manifest = package.manifest
+            with engine.connect() as connection:
+                if _already_loaded(connection, manifest):
+                    log.info("package %s is already loaded", manifest.package_id)
+                    return LoadResult(manifest.package_id, already_loaded=True)
+            store = DocumentStore(documents_store or default_store(target_url))
+            new_documents = _store_documents(package, store)
+            started = datetime.now(UTC)
+            try:
+                rows = _load_tables(engine, package, progress)
+            except sa.exc.OperationalError as exc:
+                _log(
+                    engine,
+                    manifest,
+                    started,
+                    "failed",
+                    f"connection lost ({type(exc.orig).__name__})",
+                )
+                raise TargetUnavailable(
+                    f"loading {manifest.package_id} failed: the target was lost "
+                    f"({type(exc.orig).__name__})"
+                ) from None
+            except sa.exc.IntegrityError as exc:
+                table = _constraint_table(str(exc.orig))
+                message = f"a reference in {table or 'a table'} does not resolve in the target"
+                _log(engine, manifest, started, "failed", message)
+                raise LoadError(
+                    f"loading {manifest.package_id} failed: {message}; nothing was loaded"
+                ) from None
+            return LoadResult(
+                manifest.package_id,
+                rows=rows,
+                documents_new=new_documents,
+                seconds=time.perf_counter() - clock,
+            )
+    finally:
+        engine.dispose()
+
+
+def _constraint_table(message: str) -> str | None:
+    for name in TABLES:
+        if f'"{name}"' in message or f" {name} " in message or f"table {name}" in message:
+            return name
+    return None
+
+
+def _load_tables(
+    engine: sa.Engine, package: Package, progress: Progress | None
+) -> dict[str, dict[str, int]]:
+    manifest = package.manifest
+    started = datetime.now(UTC)
+    counts: dict[str, dict[str, int]] = {}
+    with engine.begin() as connection:
+        stager = (
+            PostgresStager(connection)
+            if connection.dialect.name == "postgresql"
+            else SqliteStager(connection)
+        )
+        for name in TABLES:
+            staged = 0
+            stager.create(name)
+            for batch in package.iter_batches(name, BATCH_ROWS):
+                stager.stage(name, batch)
+                staged += batch.num_rows
+                if progress is not None:
+                    progress(name, staged)
+            inserted, updated = stager.upsert(name, manifest.package_id)
+            counts[name] = {"rows": staged, "inserted": inserted, "updated": updated}
+        if manifest.batch.kind == "full":
+            for name in reversed(list(TABLES)):
+                counts[name]["deleted"] = stager.delete_missing(
+                    name, manifest.service_id, manifest.source_system
+                )
+        log_table = METADATA.tables[LOAD_LOG_TABLE]
+        connection.execute(
+            sa.insert(log_table).values(**_log_values(manifest, started, "loaded", "", counts))
+        )
+    return counts
+
+
+def _columns(name: str) -> list[str]:
+    return list(TABLES[name].column_names)
+
+
+class _Stager:
+    """Staging tables and set-based statements (SQLAlchemy Core, both databases)."""
+
+    def __init__(self, connection: sa.Connection) -> None:
+        self.connection = connection
+        self.metadata = sa.MetaData()
+        self.tables: dict[str, sa.Table] = {}
+
+    def create(self, name: str) -> None:
+        """A temporary staging table with the target table's columns."""
+        target = METADATA.tables[name]
+        columns: list[sa.schema.SchemaItem] = [
+            sa.Column(c.name, c.type, primary_key=c.name == TABLES[name].primary_key)
+            for c in target.columns
+            if c.name != PACKAGE_COLUMN
+        ]
+        options: dict[str, Any] = (
+            {"postgresql_on_commit": "DROP"} if self.connection.dialect.name == "postgresql" else {}
+        )
+        stage = sa.Table(
+            f"stage_{name}", self.metadata, *columns, prefixes=["TEMPORARY"], **options
+        )
+        stage.drop(self.connection, checkfirst=True)
+        stage.create(self.connection)
+        self.tables[name] = stage
+
+    def stage(self, name: str, batch: pa.Table) -> None:
+        raise NotImplementedError
+
+    def _insert(self, target: sa.Table) -> Any:
+        from sqlalchemy.dialects import postgresql, sqlite
+
+        if self.connection.dialect.name == "postgresql":
+            return postgresql.insert(target)
+        return sqlite.insert(target)
+
+    def upsert(self, name: str, package_id: str) -> tuple[int, int]:
+        """Move staged rows into the target: insert new ids, update existing ones."""
+        target = METADATA.tables[name]
+        stage = self.tables[name]
+        key = TABLES[name].primary_key
+        columns = _columns(name)
+        present = sa.exists().where(target.c[key] == stage.c[key])
+        existing = self.connection.execute(
+            sa.select(sa.func.count()).select_from(stage).where(present)
+        ).scalar_one()
+        total = self.connection.execute(sa.select(sa.func.count()).select_from(stage)).scalar_one()
+        # WHERE true: SQLite needs it to read ON CONFLICT after INSERT ... SELECT.
+        rows = sa.select(*(stage.c[c] for c in columns), sa.literal(package_id)).where(sa.true())
+        statement = self._insert(target).from_select([*columns, PACKAGE_COLUMN], rows)
+        updated = {c: statement.excluded[c] for c in [*columns, PACKAGE_COLUMN] if c != key}
+        self.connection.execute(statement.on_conflict_do_update(index_elements=[key], set_=updated))
+        return int(total) - int(existing), int(existing)
+
+    def delete_missing(self, name: str, service_id: str, source_system: str) -> int:
+        """Remove the scope's rows that the full package no longer holds."""
+        target = METADATA.tables[name]
+        stage = self.tables[name]
+        key = TABLES[name].primary_key
+        statement = sa.delete(target).where(
+            target.c.service_id == service_id,
+            target.c.source_system == source_system,
+            ~sa.exists().where(stage.c[key] == target.c[key]),
+        )
+        return int(self.connection.execute(statement).rowcount or 0)
+
+
+class PostgresStager(_Stager):
+    """PostgreSQL: staging tables fed by COPY of Arrow-written CSV."""
+
+    def stage(self, name: str, batch: pa.Table) -> None:
+        buffer = io.BytesIO()
+        options = pacsv.WriteOptions(include_header=False, quoting_style="needed")
+        pacsv.write_csv(batch.select(_columns(name)), buffer, write_options=options)
+        preparer = self.connection.dialect.identifier_preparer
+        listed = ", ".join(preparer.quote(c) for c in _columns(name))
+        # COPY takes no bound parameters; the names come from the format definition.
+        statement = (
+            f"COPY {preparer.quote(self.tables[name].name)} ({listed}) FROM STDIN (FORMAT csv)"
+        )
+        cursor = self.connection.connection.cursor()
+        with cursor.copy(statement) as copy:
+            copy.write(buffer.getvalue())
+
+
+class SqliteStager(_Stager):
+    """SQLite: staging tables filled with executemany in large batches."""
+
+    def stage(self, name: str, batch: pa.Table) -> None:
+        columns = [_sqlite_values(batch.column(c)) for c in _columns(name)]
+        statement = str(self.tables[name].insert().compile(dialect=self.connection.dialect))
+        cursor = self.connection.connection.cursor()
+        try:
+            cursor.executemany(statement, list(zip(*columns, strict=True)))
+        finally:
+            cursor.close()
+
+
+def _sqlite_values(column: pa.ChunkedArray) -> list[Any]:
+    """A column as the Python values SQLAlchemy's SQLite types store."""
+    kind = column.type
+    if pa.types.is_decimal(kind):
+        column = column.cast(pa.float64())
+    elif pa.types.is_date(kind):
+        column = column.cast(pa.string())
+    elif pa.types.is_timestamp(kind):
+        column = pc.strftime(column, format="%Y-%m-%d %H:%M:%S")  # %S carries the microseconds
+    return column.to_pylist()
+
+
+__all__ = ["LoadResult", "load_package"]

@@ -1,0 +1,160 @@
+"""`nffs-migrate target init`, `load` and `reconcile`: packages into the target case store."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from nffs_migration.cli.app import app, example
+from nffs_migration.errors import DataErrors
+from nffs_migration.ui import out_console, progress
+
+TARGET_HELP = (
+    "SQLAlchemy URL of the target store (sqlite:///target.db, postgresql+psycopg://…). "
+    "Default: $NFFS_TARGET_URL or sqlite:///target.db."
+)
+
+target_app = typer.Typer(help="The target case store.", no_args_is_help=True)
+app.add_typer(target_app, name="target")
+
+
+@target_app.command(
+    "init",
+    epilog=example(
+        "nffs-migrate target init --target sqlite:///target.db",
+        "nffs-migrate target init --target postgresql+psycopg://nffs@db.example/nffs",
+    ),
+)
+def target_init(
+    target: Annotated[
+        str, typer.Option("--target", envvar="NFFS_TARGET_URL", help=TARGET_HELP)
+    ] = "sqlite:///target.db",
+) -> None:
+    """Create the target schema from the format definition, or upgrade it to this format version."""
+    from nffs_migration.loaders import create_target_engine, init_target
+
+    engine = create_target_engine(target)
+    try:
+        out_console.print(init_target(engine))
+    finally:
+        engine.dispose()
+
+
+@app.command(
+    epilog=example(
+        "nffs-migrate load packages/0942-full --target sqlite:///target.db",
+        'nffs-migrate load packages/0942-delta-2 --target "$NFFS_TARGET_URL" '
+        "--documents-store /srv/nffs/documents",
+    ),
+)
+def load(
+    package: Annotated[Path, typer.Argument(help="A package folder or .zip.")],
+    target: Annotated[
+        str, typer.Option("--target", envvar="NFFS_TARGET_URL", help=TARGET_HELP)
+    ] = "sqlite:///target.db",
+    documents_store: Annotated[
+        Path | None,
+        typer.Option(
+            "--documents-store",
+            help="Content-addressed document folder "
+            "(default: beside a SQLite target, else ./nffs-documents).",
+        ),
+    ] = None,
+    require_signer: Annotated[
+        Path | None,
+        typer.Option(
+            "--require-signer",
+            metavar="NAME.sign.pub",
+            help="Refuse the package unless PKG.seal.json beside it is signed by this key "
+            "(docs/sealing.md).",
+        ),
+    ] = None,
+) -> None:
+    """Load a validated package into the target: all tables in one transaction, exactly once.
+
+    Refuses a damaged package (exit 2) or one whose validation has errors (exit 1);
+    validation runs first when the package has no report. Loading a package that is
+    already loaded changes nothing and says so (exit 0).
+    """
+    from nffs_migration.loaders import load_package
+
+    started = time.perf_counter()
+    with progress() as bar:
+        tasks: dict[str, Any] = {}
+
+        def report(table: str, rows: int) -> None:
+            if table not in tasks:
+                tasks[table] = bar.add_task(table, total=None, rate="")
+            elapsed = max(time.perf_counter() - started, 1e-6)
+            bar.update(tasks[table], completed=rows, rate=f"{rows / elapsed:,.0f} rows/s")
+
+        result = load_package(
+            package,
+            target,
+            documents_store=documents_store,
+            progress=report,
+            require_signer=require_signer,
+        )
+    if result.already_loaded:
+        out_console.print(f"{result.package_id} is already loaded; nothing to do")
+        return
+    table = Table(
+        "table", "rows", "inserted", "updated", "deleted", title=f"loaded {result.package_id}"
+    )
+    for name, counts in result.rows.items():
+        table.add_row(
+            name,
+            f"{counts['rows']:,}",
+            f"{counts['inserted']:,}",
+            f"{counts['updated']:,}",
+            f"{counts.get('deleted', 0):,}",
+        )
+    out_console.print(table)
+    out_console.print(
+        f"{result.documents_new:,} new documents stored; {time.perf_counter() - started:.1f} s"
+    )
+
+
+@app.command(
+    epilog=example(
+        "nffs-migrate reconcile packages/0942-full --target sqlite:///target.db",
+    ),
+)
+def reconcile(
+    package: Annotated[Path, typer.Argument(help="A package folder or .zip.")],
+    target: Annotated[
+        str, typer.Option("--target", envvar="NFFS_TARGET_URL", help=TARGET_HELP)
+    ] = "sqlite:///target.db",
+) -> None:
+    """Compare a package with the target: rows, CHF sums to the centime and ids, per table.
+
+    A full package is compared with the target's rows of its service and system; a
+    delta with the target's rows of the ids it carries. Exit 1 on any difference.
+    """
+    from nffs_migration.loaders import reconcile_package
+
+    result = reconcile_package(package, target)
+    table = Table(
+        "table",
+        "package rows",
+        "target rows",
+        "sums",
+        "ids",
+        title=f"reconcile {result.package_id}",
+    )
+    for name, (ours, theirs) in result.tables.items():
+        sums = "same" if ours.sums == theirs.sums else "[red]differ[/]"
+        ids = "same" if ours.ids_sha256 == theirs.ids_sha256 else "[red]differ[/]"
+        rows = f"{theirs.rows:,}" if ours.rows == theirs.rows else f"[red]{theirs.rows:,}[/]"
+        table.add_row(name, f"{ours.rows:,}", rows, sums, ids)
+    out_console.print(table)
+    differences = result.differences()
+    if differences:
+        for line in differences:
+            out_console.print(f"[red]difference:[/] {line}", highlight=False)
+        raise DataErrors(f"{package.name} and the target differ in {len(differences)} places")
+    out_console.print("[green]the target holds exactly what the package holds[/]")

@@ -1,0 +1,234 @@
+"""`nffs-migrate migrate`, `demo`, `status`, `plan` and `service init`: the migration as a whole."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from nffs_migration.cli.app import app, example
+from nffs_migration.errors import UsageError
+from nffs_migration.ui import err_console, out_console
+
+LEDGER_HELP = (
+    "SQLAlchemy URL of the migration ledger. Default: $NFFS_LEDGER_URL or sqlite:///ledger.db."
+)
+
+service_app = typer.Typer(help="Service configuration files.", no_args_is_help=True)
+app.add_typer(service_app, name="service")
+
+
+@service_app.command(
+    "init",
+    epilog=example("nffs-migrate service init --out 0942.yaml"),
+)
+def service_init(
+    out: Annotated[Path, typer.Option("--out", "-o", help="Where to write the template.")],
+) -> None:
+    """Write a commented service configuration to fill in (source, target, ledger, batch plan)."""
+    from nffs_migration.flows.config import TEMPLATE
+
+    if out.exists():
+        raise UsageError(f"{out} exists; choose another --out")
+    out.write_text(TEMPLATE, encoding="utf-8")
+    out_console.print(f"wrote {out}; fill it in, then: nffs-migrate migrate --config {out}")
+
+
+def print_status(ledger_url: str, only: set[str] | None = None) -> None:
+    """The status table of the services in a ledger."""
+    from nffs_migration.flows.ledger import Ledger
+
+    ledger = Ledger(ledger_url)
+    try:
+        rows = ledger.status()
+    finally:
+        ledger.close()
+    table = Table(
+        "service",
+        "system",
+        "wave",
+        "last batch",
+        "step",
+        "outcome",
+        "migrated",
+        "errors",
+        "warnings",
+        "blocking rule",
+        "last activity",
+        title="migration status",
+    )
+    colours = {"done": "green", "blocked": "red", "failed": "red", "running": "yellow"}
+    for s in rows:
+        if only and s.service_id not in only:
+            continue
+        outcome = s.outcome or "planned"
+        table.add_row(
+            f"{s.service_id} {s.name}".strip(),
+            s.source_system or "",
+            "" if s.wave is None else str(s.wave),
+            "" if s.sequence is None else f"{s.sequence} {s.kind}",
+            s.step or "",
+            f"[{colours.get(outcome, 'white')}]{outcome}[/]",
+            "" if s.migrated is None else f"{s.migrated:,}",
+            "" if s.errors is None else f"{s.errors:,}",
+            "" if s.warnings is None else f"{s.warnings:,}",
+            s.blocking_rule or "",
+            s.last_activity.strftime("%Y-%m-%d %H:%M") if s.last_activity else "",
+        )
+    out_console.print(table)
+
+
+@app.command(
+    epilog=example(
+        "nffs-migrate migrate --config services/0942.yaml",
+        "PREFECT_API_URL=http://prefect:4200/api nffs-migrate migrate --config services/0942.yaml",
+        "nffs-migrate migrate -c services/0942.yaml -c services/0351.yaml --dask-workers 2",
+    ),
+)
+def migrate(
+    config: Annotated[
+        list[Path],
+        typer.Option("--config", "-c", help="A service's configuration file (repeat for several)."),
+    ],
+    dask_workers: Annotated[
+        int | None,
+        typer.Option(
+            "--dask-workers", help="Several services in parallel on a local Dask cluster."
+        ),
+    ] = None,
+    dask_address: Annotated[
+        str | None,
+        typer.Option(
+            "--dask-address", help="Several services in parallel on a running Dask scheduler."
+        ),
+    ] = None,
+) -> None:
+    """Run a service's batch plan: extract, validate, gate, load, reconcile, per batch.
+
+    Progress in the terminal, and in the Prefect UI when a Prefect server is configured
+    (PREFECT_API_URL); otherwise Prefect runs embedded. A re-run resumes where a crash
+    left off and never loads a package twice.
+    """
+    from nffs_migration.flows.config import load_config
+    from nffs_migration.flows.prefect_env import prepare
+
+    configs = [load_config(path) for path in config]
+    prepare()
+    started = time.perf_counter()
+    if len(config) > 1 or dask_workers or dask_address:
+        from nffs_migration.flows.canton import run_services
+
+        with err_console.status(f"migrating {len(config)} services"):
+            run_services(config, cluster_address=dask_address, workers=dask_workers)
+        out_console.print(f"done in {time.perf_counter() - started:.1f} s")
+        for settings in configs:
+            print_status(settings.url(settings.ledger, "ledger"), {settings.service.id})
+        return
+    from nffs_migration.flows.migrate import migrate_service
+
+    settings = configs[0]
+    with err_console.status(f"migrating {settings.service.id} {settings.service.name}"):
+        outcomes = migrate_service(str(config[0]))
+    for outcome in outcomes:
+        out_console.print(
+            f"batch {outcome['sequence']} ({outcome['kind']}): {outcome['outcome']} "
+            f"{outcome['package_id'] or ''}"
+        )
+    out_console.print(f"done in {time.perf_counter() - started:.1f} s")
+    print_status(settings.url(settings.ledger, "ledger"), {settings.service.id})
+
+
+@app.command(
+    epilog=example("nffs-migrate demo", "nffs-migrate demo --workdir /tmp/demo --fresh"),
+)
+def demo(
+    workdir: Annotated[
+        Path,
+        typer.Option("--workdir", help="Folder for sources, packages, reports, target and ledger."),
+    ] = Path("nffs-demo"),
+    cases: Annotated[int, typer.Option("--cases", min=10, help="Cases per demo service.")] = 60,
+    fresh: Annotated[bool, typer.Option("--fresh", help="Start from an empty folder.")] = False,
+) -> None:
+    """Run a whole migration on generated data: four services, one per source system.
+
+    Generates legacy sources for KLIBnet, KiSS, Tutoris and a self-built system, migrates
+    them with Prefect (embedded) into a SQLite target under ./nffs-demo/, and prints the
+    status table. The KLIBnet source carries the field's defects: its gate stays closed.
+    """
+    from nffs_migration.flows.prefect_env import prepare
+
+    if fresh and workdir.exists():
+        shutil.rmtree(workdir)
+    workdir.mkdir(parents=True, exist_ok=True)
+    prepare(workdir.resolve() / ".prefect")
+    from nffs_migration.flows.demo import run_demo
+
+    started = time.perf_counter()
+    out_console.print(f"the demo works in {workdir.resolve()}/")
+    ledger = run_demo(workdir, cases, say=lambda line: err_console.print(line, highlight=False))
+    print_status(ledger)
+    out_console.print(
+        f"done in {time.perf_counter() - started:.0f} s. "
+        f"Reports: {workdir}/work/*/packages/*/reports/validation.html; dashboard: "
+        f"nffs-migrate status --ledger sqlite:///{(workdir / 'ledger.db').resolve()} "
+        "--html status.html"
+    )
+
+
+@app.command(
+    epilog=example(
+        "nffs-migrate status",
+        'nffs-migrate status --ledger "$NFFS_LEDGER_URL" --html status.html',
+    ),
+)
+def status(
+    ledger: Annotated[
+        str, typer.Option("--ledger", envvar="NFFS_LEDGER_URL", help=LEDGER_HELP)
+    ] = "sqlite:///ledger.db",
+    html: Annotated[
+        Path | None, typer.Option("--html", help="Also write a self-contained dashboard page.")
+    ] = None,
+) -> None:
+    """Show every service: system, wave, batch, step, quality, what blocks it, last activity."""
+    print_status(ledger)
+    if html is not None:
+        from nffs_migration.flows.ledger import Ledger
+        from nffs_migration.flows.status import dashboard_html
+
+        opened = Ledger(ledger)
+        try:
+            html.write_text(dashboard_html(opened), encoding="utf-8")
+        finally:
+            opened.close()
+        out_console.print(f"wrote {html}")
+
+
+@app.command(
+    epilog=example('nffs-migrate plan --canton organisations.csv --ledger "$NFFS_LEDGER_URL"'),
+)
+def plan(
+    canton: Annotated[
+        Path, typer.Option("--canton", help="The canton's organisations and waves (CSV or YAML).")
+    ],
+    ledger: Annotated[
+        str, typer.Option("--ledger", envvar="NFFS_LEDGER_URL", help=LEDGER_HELP)
+    ] = "sqlite:///ledger.db",
+) -> None:
+    """Load the canton's list of organisations and their migration waves into the ledger.
+
+    CSV or YAML with service_id, name and optionally source_system, wave, planned_start,
+    cutover (YYYY-MM-DD).
+    """
+    from nffs_migration.flows.ledger import Ledger
+    from nffs_migration.flows.status import load_canton_plan
+
+    opened = Ledger(ledger)
+    try:
+        count = load_canton_plan(opened, canton)
+    finally:
+        opened.close()
+    out_console.print(f"{count} services planned in the ledger")

@@ -1,0 +1,1 @@
+"""Deterministic generator of realistic legacy sources for the four reference models."""

@@ -1,0 +1,1178 @@
+"""The underlying model of a service's population, independent of any legacy system.
+
+A service's history over fifteen years is generated household group by household group:
+a lead person with partner and children, their addresses, and the cases they went
+through (economic aid dominant, maintenance advances, child and adult protection,
+asylum), each with monthly budgets per SKOS positions, payments, a journal whose
+personal contacts follow the case segment's frequency (seed 004: segment A 4-6 talks a
+semester, B 3-5 a year, C 1-3 a year), documents and protection measures. People move
+between cases: a case is reopened, a partner separates and gets a case of their own, an
+adult child applies for aid.
+
+Each group depends only on (seed, group number), so the same seed gives the same people
+in every system; the renderers (`klibnet`, `kiss`, `tutoris`, `custom`) turn groups into
+each system's tables, codes and formats. Dirt that concerns the content (a case without
+lead, a wrong AHV check digit, an overdue contact) is injected here through `Dirt`, with
+the system's source keys from a `SourceKeys`; dirt that concerns the encoding (RTF,
+`9999-12-31`, mojibake) is the renderers' job. Amounts are integers in centimes.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Protocol
+
+from nffs_migration.sample_data import vocab
+from nffs_migration.sample_data.dirt import Dirt
+from nffs_migration.sample_data.truth import Truth
+
+# --------------------------------------------------------------------------------------
+# records
+
+
+@dataclass(slots=True)
+class Staff:
+    no: int
+    short_name: str
+    family_name: str
+    given_name: str
+    role: str  # canonical staff_role
+    active: bool
+    org_unit: str
+
+
+@dataclass(slots=True)
+class Address:
+    no: int
+    street: str
+    house_number: str
+    postal_code: str
+    town: str
+    commune: int | None
+    valid_from: date
+    valid_to: date | None
+
+
+@dataclass(slots=True)
+class Person:
+    no: int
+    family_name: str
+    given_name: str
+    birth_date: date | None
+    birth_precision: str  # day, year, unknown
+    sex: str  # 1, 2, 3
+    ahvn13: str | None
+    old_ahv: str | None
+    marital: str | None
+    nationality: str
+    permit: str | None
+    language: str | None
+    death_date: date | None
+    created: datetime
+    modified: datetime
+    addresses: list[Address] = field(default_factory=list)
+    ahv_valid: bool = True
+    expired: bool = False
+
+
+@dataclass(slots=True)
+class Member:
+    no: int
+    person: int
+    role: str  # lead, partner, child, other
+    valid_from: date | None
+    valid_to: date | None
+    supported: bool = True
+
+
+@dataclass(slots=True)
+class Item:
+    no: int
+    position: str
+    kind: str  # expense, income
+    amount: int  # centimes
+
+
+@dataclass(slots=True)
+class Budget:
+    no: int
+    valid_from: date
+    valid_to: date
+    status: str  # draft, approved, archived
+    modified: datetime
+    items: list[Item] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Payment:
+    no: int
+    value_date: date
+    amount: int  # centimes
+    category: str
+    recipient: str
+    status: str  # paid, reversed
+    modified: datetime
+    budget: int | None = None
+
+
+@dataclass(slots=True)
+class Journal:
+    no: int
+    occurred_at: datetime
+    staff: int | None
+    contact_type: str
+    duration: int | None
+    subject: str
+    text: str
+    modified: datetime
+
+
+@dataclass(slots=True)
+class Measure:
+    no: int
+    legal_basis: str
+    started: date
+    ended: date | None
+    staff: int | None
+    authority: str
+
+
+@dataclass(slots=True)
+class Document:
+    no: int
+    title: str
+    doc_type: str
+    created_at: datetime
+    extension: str
+    media_type: str
+    content: bytes
+    person: int | None = None  # attached to a person (where the system can say so)
+
+
+@dataclass(slots=True)
+class Case:
+    no: int
+    domain: str
+    opened: date
+    closed: date | None
+    closing_reason: str | None
+    staff: int | None
+    segment: str | None
+    segment_since: date | None
+    seq_year: int
+    seq_domain_year: int
+    lead: int  # the person the case is about (kept even when the lead member is dropped)
+    modified: datetime
+    members: list[Member] = field(default_factory=list)
+    budgets: list[Budget] = field(default_factory=list)
+    payments: list[Payment] = field(default_factory=list)
+    journal: list[Journal] = field(default_factory=list)
+    measures: list[Measure] = field(default_factory=list)
+    documents: list[Document] = field(default_factory=list)
+    expired: bool = False
+
+
+@dataclass(slots=True)
+class Group:
+    """A household group: its persons and all their cases."""
+
+    no: int
+    persons: list[Person]
+    cases: list[Case]
+    #: Records a renderer rejects: (table, record no) -> rule. Filled before counting.
+    rejected: dict[tuple[str, int], str] = field(default_factory=dict)
+
+    def person(self, no: int) -> Person:
+        for person in self.persons:
+            if person.no == no:
+                return person
+        raise KeyError(no)
+
+
+class SourceKeys(Protocol):
+    """How a system names records: the source keys that truth.json lists."""
+
+    def person(self, group: Group, person: Person) -> str: ...
+    def address(self, group: Group, person: Person, address: Address) -> str: ...
+    def case(self, group: Group, case: Case) -> str: ...
+    def budget(self, group: Group, case: Case, budget: Budget) -> str: ...
+    def item(self, group: Group, case: Case, budget: Budget, item: Item) -> str: ...
+    def journal(self, group: Group, case: Case, entry: Journal) -> str: ...
+
+
+# --------------------------------------------------------------------------------------
+# settings and helpers
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What to generate: how many cases, for which service, as of when, from which seed."""
+
+    seed: int = 1
+    cases: int = 100
+    service_id: str = "0942"
+    as_of: datetime = datetime(2026, 3, 14, 18, 22)  # noqa: DTZ001 - sources keep local time
+    retention_years: int = 10
+    history_years: int = 15
+
+    @property
+    def service(self) -> vocab.ServicePreset:
+        return vocab.service_preset(self.service_id)
+
+    @property
+    def retention_cutoff(self) -> date:
+        """Cases closed before this date are past retention."""
+        return _years_before(self.as_of.date(), self.retention_years)
+
+    @property
+    def history_start(self) -> date:
+        return _years_before(self.as_of.date(), self.history_years)
+
+
+def _years_before(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - years, day=28)
+
+
+def month_start(day: date) -> date:
+    """The first day of the month of `day`."""
+    return day.replace(day=1)
+
+
+def month_end(day: date) -> date:
+    """The last day of the month of `day`."""
+    following = (day.replace(day=28) + timedelta(days=4)).replace(day=1)
+    return following - timedelta(days=1)
+
+
+def add_months(day: date, months: int) -> date:
+    """The first day of the month `months` after the month of `day`."""
+    index = day.year * 12 + day.month - 1 + months
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def ahvn13_for(number: int) -> str:
+    """A valid AHVN13, unique per person number (an affine permutation of 9 digits)."""
+    body = f"{(number * 7_654_321 + 123_456_789) % 1_000_000_000:09d}"
+    digits = [int(c) for c in "756" + body]
+    total = sum(d * (1 if i % 2 == 0 else 3) for i, d in enumerate(digits))
+    return f"756{body}{(10 - total % 10) % 10}"
+
+
+def _weighted(rng: random.Random, options: tuple[tuple[str, int], ...]) -> str:
+    return rng.choices([o for o, _ in options], weights=[w for _, w in options])[0]
+
+
+DOMAINS = (
+    ("economic_aid", 70),
+    ("maintenance_advance", 9),
+    ("child_protection", 8),
+    ("adult_protection", 8),
+    ("asylum", 5),
+)
+CLOSING = (
+    ("income", 30),
+    ("social_insurance", 20),
+    ("moved_away", 20),
+    ("contact_lost", 10),
+    ("other_authority", 8),
+    ("death", 2),
+    ("other", 10),
+)
+GBL_BY_SIZE = (0, 1061_00, 1624_00, 1975_00, 2268_00, 2560_00, 2852_00, 3144_00)
+#: Gap in days between personal contacts per segment (always inside the rule's window).
+CONTACT_GAPS = {"A": (20, 40), "B": (70, 110), "C": (120, 300), None: (30, 90)}
+INTAKE_DAYS = 90
+MEASURES = {
+    "child_protection": ("ZGB 307", "ZGB 308", "ZGB 310", "ZGB 314b"),
+    "adult_protection": ("ZGB 393", "ZGB 394", "ZGB 395", "ZGB 398"),
+}
+
+
+# --------------------------------------------------------------------------------------
+# the population
+
+
+class Population:
+    """Generates a service's staff and household groups, deterministically from the seed."""
+
+    def __init__(self, settings: Settings, dirt: Dirt, keys: SourceKeys) -> None:
+        self.settings = settings
+        self.dirt = dirt
+        self.keys = keys
+        self.truth: Truth = dirt.truth
+        self.as_of = settings.as_of
+        self.today = settings.as_of.date()
+        self.cutoff = settings.retention_cutoff
+        self.service = settings.service
+        self._next: dict[str, int] = {}
+        self._seq_year: dict[int, int] = {}
+        self._seq_domain_year: dict[tuple[str, int], int] = {}
+        self.staff = self._make_staff()
+        self.active_workers = [s for s in self.staff if s.active and s.role == "social_worker"]
+        self.intake = [s for s in self.staff if s.active and s.role == "intake"]
+        self.all_workers = [s for s in self.staff if s.role == "social_worker"]
+
+    # ids ------------------------------------------------------------------------------
+
+    def _id(self, kind: str) -> int:
+        value = self._next.get(kind, 0) + 1
+        self._next[kind] = value
+        return value
+
+    # staff ----------------------------------------------------------------------------
+
+    def _make_staff(self) -> list[Staff]:
+        rng = random.Random(self.settings.seed * 7_919 + 1)
+        count = max(10, self.settings.cases // 60)
+        roles = ["head_of_sector", "intake", "admin_assistant"]
+        roles += ["social_worker"] * max(4, int(count * 0.6))
+        roles += ["intake"] * max(0, int(count * 0.08))
+        roles += ["admin_assistant"] * max(0, int(count * 0.15))
+        roles += ["head_of_sector"]
+        staff = []
+        used: set[str] = set()
+        for index, role in enumerate(roles):
+            family = rng.choice(vocab.STAFF_FAMILY)
+            given = rng.choice(vocab.GIVEN_FEMALE + vocab.GIVEN_MALE)
+            short = (
+                (family[:3] + given[0])
+                .upper()
+                .replace("Ä", "AE")
+                .replace("Ü", "UE")
+                .replace("Ö", "OE")
+            )
+            suffix = 1
+            base = short
+            while short in used:
+                short = f"{base[:3]}{suffix}"
+                suffix += 1
+            used.add(short)
+            # A few social workers have left: they appear on old cases only.
+            active = not (role == "social_worker" and index % 7 == 3)
+            team = {"intake": "Intake", "admin_assistant": "Administration", "other": "Sekretariat"}
+            org_unit = team.get(role, f"Beratung {1 + index % 4}")
+            if role == "head_of_sector":
+                org_unit = "Leitung"
+            staff.append(Staff(index + 1, short, family, given, role, active, org_unit))
+        return staff
+
+    # groups ---------------------------------------------------------------------------
+
+    def groups(self) -> Iterator[Group]:
+        """Household groups until the requested number of cases is reached, exactly."""
+        total = 0
+        number = 0
+        while total < self.settings.cases:
+            number += 1
+            group = self._group(number, self.settings.cases - total)
+            total += len(group.cases)
+            yield group
+
+    def _group(self, number: int, room: int) -> Group:
+        rng = random.Random(self.settings.seed * 10_000_019 + number)
+        group = Group(number, [], [])
+        domain = _weighted(rng, DOMAINS)
+        opened, closed = self._case_period(rng)
+        lead = self._adult(rng, opened, group)
+        household = "single"
+        if domain in ("economic_aid", "asylum"):
+            household = _weighted(
+                rng, (("single", 55), ("single_parent", 20), ("couple", 10), ("family", 15))
+            )
+        elif domain == "maintenance_advance":
+            household = "single_parent"
+        elif domain == "child_protection":
+            household = rng.choice(("single_parent", "family"))
+        partner = None
+        if household in ("couple", "family"):
+            partner = self._adult(rng, opened, group, near=lead)
+            lead.marital = "2" if rng.random() < 0.85 else "1"
+            partner.marital = lead.marital
+        children: list[Person] = []
+        if household in ("single_parent", "family"):
+            for _ in range(rng.choice((1, 1, 2, 2, 3, 4))):
+                children.append(self._child(rng, opened, lead, group))
+        self._addresses(rng, lead, [p for p in (partner, *children) if p], opened, closed)
+
+        case = self._case(rng, group, domain, opened, closed, lead, partner, children)
+        room -= 1
+        # Follow-up cases: people move between cases.
+        if room > 0 and case.closed and domain == "economic_aid" and rng.random() < 0.15:
+            reopened = case.closed + timedelta(days=rng.randint(90, 1100))
+            if reopened < self.today - timedelta(days=30):
+                again_closed = self._closing(rng, reopened)
+                self._case(
+                    rng, group, "economic_aid", reopened, again_closed, lead, partner, children
+                )
+                room -= 1
+        if (
+            room > 0
+            and household == "single_parent"
+            and domain == "economic_aid"
+            and rng.random() < 0.25
+        ):
+            start = case.opened + timedelta(days=rng.randint(20, 200))
+            if start < self.today:
+                end = case.closed if case.closed and case.closed > start else None
+                self._case(rng, group, "maintenance_advance", start, end, lead, None, children)
+                room -= 1
+        if room > 0 and partner and rng.random() < 0.12:
+            start = case.opened + timedelta(days=rng.randint(120, 900))
+            if start < self.today - timedelta(days=30):
+                for member in case.members:
+                    if member.person == partner.no and (case.closed is None or start < case.closed):
+                        member.valid_to = start - timedelta(days=1)
+                partner.marital = "5" if partner.marital == "2" else partner.marital
+                self._move(rng, partner, start)
+                self._case(
+                    rng, group, "economic_aid", start, self._closing(rng, start), partner, None, []
+                )
+                room -= 1
+        adults = [c for c in children if c.birth_date and _age(c.birth_date, self.today) >= 19]
+        if room > 0 and adults and rng.random() < 0.3:
+            child = adults[0]
+            start = _add_years(child.birth_date or self.today, 18) + timedelta(
+                days=rng.randint(30, 700)
+            )
+            if start < self.today - timedelta(days=30):
+                self._move(rng, child, start)
+                self._case(
+                    rng, group, "economic_aid", start, self._closing(rng, start), child, None, []
+                )
+                room -= 1
+        if room > 0 and children and domain == "economic_aid" and rng.random() < 0.04:
+            start = case.opened + timedelta(days=rng.randint(30, 400))
+            if start < self.today:
+                self._case(
+                    rng,
+                    group,
+                    "child_protection",
+                    start,
+                    self._closing(rng, start),
+                    children[0],
+                    None,
+                    [],
+                    guardian=lead,
+                )
+                room -= 1
+
+        # Content dirt once the group's history is complete (a later separation must not
+        # undo a second lead, for example).
+        for item in group.cases:
+            self._case_dirt(rng, group, item)
+        # Retention: cases closed before the cut-off are excluded, and so is a person
+        # whose every case is excluded (exclusion follows the parent).
+        for item in group.cases:
+            item.expired = item.closed is not None and item.closed < self.cutoff
+        mark_expired_persons(group)
+        # A person's record was last changed with their latest case or move.
+        latest_case: dict[int, date] = {}
+        for item in group.cases:
+            for member in item.members:
+                latest_case[member.person] = max(
+                    latest_case.get(member.person, item.opened), item.opened
+                )
+        for person in group.persons:
+            moments = [latest_case.get(person.no, person.created.date())]
+            moments += [a.valid_from for a in person.addresses if a.valid_from <= self.today]
+            person.modified = datetime.combine(max(moments), datetime.min.time()) + timedelta(
+                hours=11
+            )
+        for item in group.cases:
+            if item.expired:
+                self.truth.inject("retention-expired", self.keys.case(group, item))
+        self._person_dirt(rng, group)
+        return group
+
+    # people ---------------------------------------------------------------------------
+
+    def _adult(
+        self, rng: random.Random, at: date, group: Group, near: Person | None = None
+    ) -> Person:
+        age = (
+            rng.randint(18, 64)
+            if near is None
+            else max(18, _age(near.birth_date or at, at) + rng.randint(-6, 6))
+        )
+        born = at - timedelta(days=age * 365 + rng.randint(0, 364))
+        nationality = (
+            near.nationality if near and rng.random() < 0.8 else _weighted(rng, vocab.NATIONALITIES)
+        )
+        sex = rng.choice("12") if near is None else ("1" if near.sex == "2" else "2")
+        return self._person(
+            rng,
+            group,
+            born,
+            sex,
+            nationality,
+            family=near.family_name if near and rng.random() < 0.7 else None,
+        )
+
+    def _child(self, rng: random.Random, at: date, parent: Person, group: Group) -> Person:
+        born = at - timedelta(days=rng.randint(30, 17 * 365))
+        if parent.birth_date and born < parent.birth_date + timedelta(days=17 * 365):
+            born = parent.birth_date + timedelta(days=17 * 365 + rng.randint(0, 3000))
+        born = min(born, at - timedelta(days=10))
+        child = self._person(
+            rng, group, born, rng.choice("12"), parent.nationality, family=parent.family_name
+        )
+        child.marital = "1"
+        return child
+
+    def _person(
+        self,
+        rng: random.Random,
+        group: Group,
+        born: date,
+        sex: str,
+        nationality: str,
+        family: str | None,
+    ) -> Person:
+        number = self._id("person")
+        names = vocab.FAMILY_BY_NATIONALITY.get(nationality, vocab.SWISS_FAMILY)
+        given = rng.choice(vocab.GIVEN_FEMALE if sex == "2" else vocab.GIVEN_MALE)
+        if nationality == "CH":
+            permit = "CH"
+        elif nationality in vocab.EU:
+            permit = _weighted(rng, vocab.PERMITS["EU"])
+        elif nationality in vocab.ASYLUM_ORIGINS:
+            permit = _weighted(rng, vocab.PERMITS["ASYLUM"])
+        elif nationality == "UA":
+            permit = _weighted(rng, vocab.PERMITS["UA"])
+        else:
+            permit = _weighted(rng, vocab.PERMITS["OTHER"])
+        language = vocab.LANGUAGE_BY_NATIONALITY.get(nationality, "de")
+        if language == "de" and rng.random() < self.service.french_share:
+            language = "fr"
+        marital = _weighted(rng, (("1", 45), ("4", 25), ("5", 10), ("3", 4), ("9", 2)))
+        created = datetime.combine(born, datetime.min.time()) + timedelta(hours=9)
+        person = Person(
+            no=number,
+            family_name=family or rng.choice(names),
+            given_name=given,
+            birth_date=born,
+            birth_precision="day",
+            sex=sex,
+            ahvn13=ahvn13_for(number),
+            old_ahv=None,
+            marital=marital,
+            nationality=nationality,
+            permit=permit,
+            language=language,
+            death_date=None,
+            created=created,
+            modified=created,
+        )
+        if nationality != "CH" and rng.random() < 0.15:
+            person.ahvn13 = None  # recently arrived: no number yet
+        group.persons.append(person)
+        return person
+
+    def _addresses(
+        self,
+        rng: random.Random,
+        lead: Person,
+        others: list[Person],
+        opened: date,
+        closed: date | None,
+    ) -> None:
+        start = opened - timedelta(days=rng.randint(30, 5 * 365))
+        end_of_story = closed or self.today
+        moves = rng.choice((0, 0, 0, 1, 1, 2))
+        periods: list[tuple[date, date | None]] = []
+        current = start
+        for index in range(moves + 1):
+            if index < moves:
+                span = (end_of_story - current).days
+                if span < 120:
+                    periods.append((current, None))
+                    break
+                following = current + timedelta(days=rng.randint(60, span - 30))
+                periods.append((current, following - timedelta(days=1)))
+                current = following
+            else:
+                periods.append((current, None))
+        commune = self.service.communes[rng.randrange(len(self.service.communes))]
+        for valid_from, valid_to in periods:
+            address = self._address(rng, commune, valid_from, valid_to)
+            lead.addresses.append(address)
+            for other in others:
+                born = other.birth_date or valid_from
+                if valid_to is not None and valid_to < born:
+                    continue
+                copy = Address(
+                    self._id("address"),
+                    address.street,
+                    address.house_number,
+                    address.postal_code,
+                    address.town,
+                    address.commune,
+                    max(valid_from, born),
+                    valid_to,
+                )
+                other.addresses.append(copy)
+
+    def _address(
+        self, rng: random.Random, commune_bfs: int, valid_from: date, valid_to: date | None
+    ) -> Address:
+        commune = vocab.COMMUNES[commune_bfs]
+        return Address(
+            self._id("address"),
+            rng.choice(vocab.STREETS),
+            str(rng.randint(1, 120)) + ("" if rng.random() < 0.9 else rng.choice("abc")),
+            rng.choice(commune.postal_codes),
+            commune.name,
+            commune.bfs,
+            valid_from,
+            valid_to,
+        )
+
+    def _move(self, rng: random.Random, person: Person, on: date) -> None:
+        """The person leaves the household address on `on` and lives elsewhere from then on."""
+        # Household addresses from the day of the move on are no longer theirs.
+        person.addresses = [a for a in person.addresses if a.valid_from < on]
+        for address in person.addresses:
+            if address.valid_to is None or address.valid_to >= on:
+                address.valid_to = on - timedelta(days=1)
+        commune = self.service.communes[rng.randrange(len(self.service.communes))]
+        person.addresses.append(self._address(rng, commune, on, None))
+
+    # cases ----------------------------------------------------------------------------
+
+    def _case_period(self, rng: random.Random) -> tuple[date, date | None]:
+        if rng.random() < 0.34:  # about a third of cases are open
+            days = min(int(rng.expovariate(1 / 900)) + 20, self.settings.history_years * 365 - 30)
+            return self.today - timedelta(days=days), None
+        opened = self.settings.history_start + timedelta(
+            days=rng.randint(0, self.settings.history_years * 365 - 60)
+        )
+        return opened, self._closing(rng, opened)
+
+    def _closing(self, rng: random.Random, opened: date) -> date | None:
+        duration = int(rng.lognormvariate(6.0, 0.9)) + 30
+        closed = opened + timedelta(days=duration)
+        return closed if closed < self.today - timedelta(days=1) else None
+
+    def _case(
+        self,
+        rng: random.Random,
+        group: Group,
+        domain: str,
+        opened: date,
+        closed: date | None,
+        lead: Person,
+        partner: Person | None,
+        children: list[Person],
+        guardian: Person | None = None,
+    ) -> Case:
+        number = self._id("case")
+        year = opened.year
+        self._seq_year[year] = self._seq_year.get(year, 0) + 1
+        self._seq_domain_year[(domain, year)] = self._seq_domain_year.get((domain, year), 0) + 1
+        end = closed or self.today
+        segment = segment_since = None
+        if domain == "economic_aid" and (end - opened).days > INTAKE_DAYS:
+            segment = _weighted(rng, (("A", 12), ("B", 50), ("C", 38)))
+            segment_since = opened + timedelta(days=rng.randint(60, INTAKE_DAYS))
+        if closed is None:
+            if segment is None and domain == "economic_aid":
+                staff = rng.choice(self.intake or self.active_workers).no
+            else:
+                staff = rng.choice(self.active_workers).no
+        else:
+            staff = rng.choice(self.all_workers).no
+        reason = _weighted(rng, CLOSING) if closed else None
+        modified = datetime.combine(
+            closed or min(self.today, opened + timedelta(days=rng.randint(0, 400))),
+            datetime.min.time(),
+        ) + timedelta(hours=rng.randint(8, 17))
+        case = Case(
+            number,
+            domain,
+            opened,
+            closed,
+            reason,
+            staff,
+            segment,
+            segment_since,
+            self._seq_year[year],
+            self._seq_domain_year[(domain, year)],
+            lead.no,
+            modified,
+        )
+        if reason == "death" and closed:
+            lead.death_date = closed
+        role_of_lead = "lead"
+        case.members.append(Member(self._id("member"), lead.no, role_of_lead, opened, closed))
+        if partner:
+            case.members.append(Member(self._id("member"), partner.no, "partner", opened, closed))
+        for child in children:
+            born = child.birth_date or opened
+            if born <= end:
+                case.members.append(
+                    Member(self._id("member"), child.no, "child", max(opened, born), closed)
+                )
+        if guardian:
+            case.members.append(Member(self._id("member"), guardian.no, "other", opened, closed))
+        group.cases.append(case)
+        if domain in ("economic_aid", "asylum"):
+            self._budgets_and_payments(
+                rng, case, len([m for m in case.members if m.role != "other"])
+            )
+        elif domain == "maintenance_advance":
+            self._advances(rng, case, max(1, len(children)))
+        if domain in MEASURES:
+            self._measures(rng, case)
+        self._journal(rng, case)
+        self._documents(rng, case)
+        return case
+
+    def _budgets_and_payments(self, rng: random.Random, case: Case, size: int) -> None:
+        size = max(1, min(size, 7))
+        gbl = GBL_BY_SIZE[size] if case.domain == "economic_aid" else GBL_BY_SIZE[size] * 7 // 10
+        rent = rng.randrange(800, 1200 + 150 * size, 5) * 100
+        nk = rng.randrange(80, 260, 5) * 100
+        kvg = (
+            sum(rng.randrange(300, 460) * 100 for _ in range(min(size, 2)))
+            + max(0, size - 2) * 11000
+        )
+        items: list[tuple[str, str, int]] = [
+            ("GBL", "expense", gbl),
+            ("MIETE", "expense", rent),
+            ("NK", "expense", nk),
+            ("KVG", "expense", kvg),
+        ]
+        if rng.random() < 0.3:
+            items.append(("SIL", "expense", rng.randrange(50, 300) * 100))
+        if rng.random() < 0.2:
+            items.append(("IZU", "expense", 10000))
+        if rng.random() < 0.25:
+            items.append(("LOHN", "income", rng.randrange(800, 2500) * 100))
+            items.append(("EFB", "expense", rng.randrange(200, 400) * 100))
+        elif rng.random() < 0.12:
+            items.append(("AHV_IV", "income", rng.randrange(1200, 2000) * 100))
+        elif rng.random() < 0.12:
+            items.append(("ALV", "income", rng.randrange(1500, 2500) * 100))
+        if size > 1 and rng.random() < 0.3:
+            items.append(("ALIM", "income", rng.randrange(300, 900) * 100))
+        if rng.random() < 0.02:
+            items.append(("UEBR", "expense", rng.randrange(20, 200) * 100))
+        landlord = rng.choice(vocab.LANDLORDS)
+        insurer = rng.choice(vocab.INSURERS)
+        client = "Klient/in"
+        last = month_start(case.closed or self.today)
+        month = month_start(case.opened)
+        archived_before = add_months(month_start(self.today), -24)
+        while month <= last:
+            status = "approved"
+            if (
+                case.closed
+                and case.closed < self.today - timedelta(days=365)
+                and month < archived_before
+            ):
+                status = "archived"
+            changed = datetime.combine(
+                month - timedelta(days=rng.randint(3, 12)), datetime.min.time()
+            ) + timedelta(hours=10)
+            budget = Budget(self._id("budget"), month, month_end(month), status, changed)
+            for position, kind, amount in items:
+                budget.items.append(Item(self._id("item"), position, kind, amount))
+            case.budgets.append(budget)
+            self._month_payments(rng, case, budget, month, landlord, insurer, client)
+            if rng.random() < 0.04:  # a change of rent now and then
+                items[1] = (
+                    "MIETE",
+                    "expense",
+                    max(50000, items[1][2] + rng.randrange(-150, 150) * 100),
+                )
+            month = add_months(month, 1)
+        if case.closed is None and rng.random() < 0.3:
+            following = add_months(month_start(self.today), 1)
+            draft = Budget(
+                self._id("budget"),
+                following,
+                month_end(following),
+                "draft",
+                self.as_of - timedelta(days=2),
+            )
+            for position, kind, amount in items:
+                draft.items.append(Item(self._id("item"), position, kind, amount))
+            case.budgets.append(draft)
+
+    def _month_payments(
+        self,
+        rng: random.Random,
+        case: Case,
+        budget: Budget,
+        month: date,
+        landlord: str,
+        insurer: str,
+        client: str,
+    ) -> None:
+        amounts = {item.position: item.amount for item in budget.items}
+        expenses = sum(i.amount for i in budget.items if i.kind == "expense")
+        incomes = sum(i.amount for i in budget.items if i.kind == "income")
+        rent = amounts.get("MIETE", 0) + amounts.get("NK", 0)
+        kvg = amounts.get("KVG", 0)
+        rest = expenses - incomes - rent - kvg
+        lines = [
+            (month - timedelta(days=6), rent, "MIETE", landlord),
+            (month + timedelta(days=4), kvg, "KVG", insurer),
+        ]
+        if rest > 0:
+            lines.append((month, rest, "GBL", client))
+        for value_date, amount, category, recipient in lines:
+            if value_date > self.today or amount <= 0:
+                continue
+            modified = datetime.combine(
+                value_date - timedelta(days=3), datetime.min.time()
+            ) + timedelta(hours=14)
+            if rng.random() < 0.01:
+                case.payments.append(
+                    Payment(
+                        self._id("payment"),
+                        value_date,
+                        amount,
+                        category,
+                        recipient,
+                        "reversed",
+                        modified,
+                        budget.no,
+                    )
+                )
+            case.payments.append(
+                Payment(
+                    self._id("payment"),
+                    value_date,
+                    amount,
+                    category,
+                    recipient,
+                    "paid",
+                    modified,
+                    budget.no,
+                )
+            )
+
+    def _advances(self, rng: random.Random, case: Case, children: int) -> None:
+        amount = children * rng.randrange(400, 900) * 100
+        month = add_months(month_start(case.opened), 1)
+        last = case.closed or self.today
+        while month <= last:
+            modified = datetime.combine(month - timedelta(days=3), datetime.min.time()) + timedelta(
+                hours=14
+            )
+            case.payments.append(
+                Payment(self._id("payment"), month, amount, "ALIM", "Klient/in", "paid", modified)
+            )
+            month = add_months(month, 1)
+
+    def _measures(self, rng: random.Random, case: Case) -> None:
+        for _ in range(rng.choice((1, 1, 2))):
+            started = case.opened + timedelta(days=rng.randint(0, 60))
+            if started > self.today:
+                continue
+            case.measures.append(
+                Measure(
+                    self._id("measure"),
+                    rng.choice(MEASURES[case.domain]),
+                    started,
+                    case.closed,
+                    rng.choice(self.all_workers).no,
+                    self.service.kesb,
+                )
+            )
+
+    def _journal(self, rng: random.Random, case: Case) -> None:
+        french = rng.random() < self.service.french_share
+        subjects = vocab.SUBJECTS_FR if french else vocab.SUBJECTS_DE
+        sentences = vocab.SENTENCES_FR if french else vocab.SENTENCES_DE
+        end = min(case.closed or self.today, self.today)
+
+        def entry(day: date, contact: str, duration: int | None) -> None:
+            moment = datetime.combine(day, datetime.min.time()) + timedelta(
+                hours=rng.randint(8, 16), minutes=rng.choice((0, 15, 30, 45))
+            )
+            if moment > self.as_of:
+                return
+            text = " ".join(rng.sample(sentences, rng.randint(1, 3)))
+            case.journal.append(
+                Journal(
+                    self._id("journal"),
+                    moment,
+                    case.staff,
+                    contact,
+                    duration,
+                    rng.choice(subjects),
+                    text,
+                    min(moment + timedelta(minutes=rng.randint(5, 600)), self.as_of),
+                )
+            )
+
+        def talk(day: date) -> None:
+            kind = "home_visit" if rng.random() < 0.1 else "personal_talk"
+            entry(
+                day,
+                kind,
+                rng.randrange(30, 80, 5) if kind == "personal_talk" else rng.randrange(45, 120, 15),
+            )
+
+        personal = case.domain in ("economic_aid", "asylum", "child_protection", "adult_protection")
+        if personal:
+            day = case.opened
+            intake_end = case.segment_since or (case.opened + timedelta(days=INTAKE_DAYS))
+            while day <= min(end, intake_end):
+                talk(day)
+                day += timedelta(days=rng.randint(14, 35))
+            low, high = CONTACT_GAPS[case.segment] if case.segment else (45, 150)
+            day = max(day, intake_end)
+            while day <= end:
+                talk(day)
+                day += timedelta(days=rng.randint(low, high))
+        day = case.opened + timedelta(days=rng.randint(3, 40))
+        while day <= end:
+            kind = _weighted(
+                rng,
+                (("phone", 40), ("email", 25), ("note", 25), ("letter", 6), ("network_meeting", 4)),
+            )
+            entry(day, kind, rng.randrange(60, 125, 15) if kind == "network_meeting" else None)
+            day += timedelta(days=rng.randint(30, 120) if personal else rng.randint(120, 300))
+        case.journal.sort(key=lambda j: (j.occurred_at, j.no))
+
+    def _documents(self, rng: random.Random, case: Case) -> None:
+        french = rng.random() < self.service.french_share
+        plan: list[tuple[str, date]] = [("decision", case.opened)]
+        if case.domain in ("economic_aid", "asylum"):
+            if rng.random() < 0.5:
+                plan.append(("id_document", case.opened))
+            if rng.random() < 0.3:
+                plan.append(("receipt", case.opened + timedelta(days=rng.randint(10, 300))))
+            if rng.random() < 0.15:
+                plan.append(("contract", case.opened + timedelta(days=rng.randint(30, 120))))
+        if case.domain in MEASURES:
+            plan.append(("report", case.opened + timedelta(days=rng.randint(30, 600))))
+        if rng.random() < 0.15:
+            plan.append(("letter", case.opened + timedelta(days=rng.randint(5, 500))))
+        end = case.closed or self.today
+        for doc_type, day in plan:
+            if day > end:
+                continue
+            created = datetime.combine(day, datetime.min.time()) + timedelta(
+                hours=rng.randint(8, 17)
+            )
+            if doc_type == "id_document":
+                extension, media, header = "jpg", "image/jpeg", b"\xff\xd8\xff\xe0\x00\x10JFIF\x00"
+            else:
+                extension, media, header = (
+                    "pdf",
+                    "application/pdf",
+                    b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n",
+                )
+            body = rng.randbytes(rng.randint(200, 1500))
+            title = vocab.DOC_TITLES[doc_type][1 if french else 0]
+            document = Document(
+                self._id("document"), title, doc_type, created, extension, media, header + body
+            )
+            if doc_type == "id_document":
+                document.person = case.lead
+            case.documents.append(document)
+
+    # dirt that concerns content ---------------------------------------------------------
+
+    def _case_dirt(self, rng: random.Random, group: Group, case: Case) -> None:
+        dirt, keys = self.dirt, self.keys
+        if case.closed and case.closed < self.cutoff:
+            return  # excluded records carry no dirt: exclusion comes first
+        key = keys.case(group, case)
+        open_aid = case.closed is None and case.domain == "economic_aid"
+        if open_aid and dirt.roll("case-without-lead", key):
+            case.members = [m for m in case.members if m.role != "lead"]
+        elif (
+            open_aid
+            and any(m.role == "partner" and m.valid_to is None for m in case.members)
+            and dirt.roll("case-two-leads", key)
+        ):
+            for member in case.members:
+                if member.role == "partner" and member.valid_to is None:
+                    member.role = "lead"
+        if open_aid and dirt.roll("case-without-staff", key):
+            case.staff = None
+            for entry in case.journal:
+                entry.staff = None
+        if open_aid and case.segment and dirt.roll("case-without-segment", key):
+            case.segment = None
+            case.segment_since = None
+        if case.closed and dirt.roll("case-closed-without-reason", key):
+            case.closing_reason = None
+        # Only cases whose clock has run a whole window, whether it starts at
+        # segment_since or (where a system keeps no segment date) at the opening.
+        judged = case.opened < (self.today - timedelta(days=400))
+        if (
+            case.closed is None
+            and case.segment
+            and judged
+            and dirt.roll("case-contact-overdue", key)
+        ):
+            window = 182 if case.segment == "A" else 365
+            start = self.as_of - timedelta(days=window + 20)
+            case.journal = [
+                j
+                for j in case.journal
+                if not (
+                    j.contact_type in ("personal_talk", "home_visit") and j.occurred_at >= start
+                )
+            ]
+            if case.segment_since and case.segment_since > start.date():
+                case.segment_since = start.date() - timedelta(days=30)
+        # Budgets are removed and inserted before any budget key is recorded: keys
+        # built from a position in the case (Tutoris) must stay valid.
+        if open_aid and dirt.roll("case-without-current-budget", key):
+            current = month_start(self.today)
+            case.budgets = [b for b in case.budgets if b.valid_from != current]
+        approved = [b for b in case.budgets if b.status == "approved"]
+        if len(approved) > 2 and dirt.roll("budget-overlap", key, record=False):
+            base = approved[len(approved) // 2]
+            extra = Budget(
+                self._id("budget"),
+                base.valid_from + timedelta(days=14),
+                month_end(add_months(base.valid_from, 1)) - timedelta(days=14),
+                "approved",
+                base.modified,
+            )
+            extra.items.append(Item(self._id("item"), "SIL", "expense", 15000))
+            case.budgets.insert(case.budgets.index(base) + 1, extra)
+            self.truth.inject("budget-overlap", keys.budget(group, case, extra))
+        for budget in case.budgets:
+            item = budget.items[-1]
+            if item.kind == "expense" and dirt.roll(
+                "budget-amount-negative", keys.item(group, case, budget, item)
+            ):
+                item.amount = -item.amount
+        for entry in case.journal:
+            if entry.contact_type == "personal_talk" and entry.duration is not None:
+                if dirt.roll("talk-without-duration", keys.journal(group, case, entry)):
+                    entry.duration = None
+            elif entry.contact_type == "note" and dirt.roll(
+                "duration-on-note", keys.journal(group, case, entry)
+            ):
+                entry.duration = 15
+
+    def _person_dirt(self, rng: random.Random, group: Group) -> None:
+        dirt, keys = self.dirt, self.keys
+        leads_of_open_aid = {
+            m.person
+            for c in group.cases
+            if c.closed is None and c.domain == "economic_aid"
+            for m in c.members
+            if m.role == "lead"
+        }
+        for person in group.persons:
+            if person.expired:
+                continue
+            key = keys.person(group, person)
+            if person.ahvn13 and dirt.roll("ahvn13-check-digit", key):
+                digit = int(person.ahvn13[-1])
+                person.ahvn13 = person.ahvn13[:-1] + str(
+                    (digit + 1 + dirt.pick("ahvn13-check-digit", key, 8)) % 10
+                )
+                person.ahv_valid = False
+            elif person.no not in leads_of_open_aid and dirt.roll("birth-date-unknown", key):
+                person.birth_date = None
+                person.birth_precision = "unknown"
+            if person.no in leads_of_open_aid and person.addresses:
+                last = person.addresses[-1]
+                if last.valid_to is None and dirt.roll("lead-without-current-address", key):
+                    last.valid_to = self.today - timedelta(days=40)
+                    if last.valid_to < last.valid_from:
+                        last.valid_from = last.valid_to - timedelta(days=200)
+            if len(person.addresses) >= 2 and dirt.roll(
+                "address-overlap", keys.address(group, person, person.addresses[-1])
+            ):
+                previous, latest = person.addresses[-2], person.addresses[-1]
+                if previous.valid_to is not None:
+                    latest.valid_from = previous.valid_to - timedelta(days=20)
+
+
+def _age(born: date, at: date) -> int:
+    return at.year - born.year - ((at.month, at.day) < (born.month, born.day))
+
+
+def _add_years(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return day.replace(year=day.year + years, day=28)
+
+
+def mark_expired_persons(group: Group) -> None:
+    """A person is past retention when they belong to cases and every one is past retention.
+
+    Membership is what the source can show (case members, as rendered); a person in no
+    case at all is not excluded. Called again by `count_group`, because a renderer may
+    drop members that its system cannot express.
+    """
+    in_case = {m.person for c in group.cases for m in c.members}
+    live = {m.person for c in group.cases if not c.expired for m in c.members}
+    for person in group.persons:
+        person.expired = person.no in in_case and person.no not in live
+
+
+def count_group(truth: Truth, group: Group) -> None:
+    """Record the expected outcome of every record of a group in the truth.
+
+    Retention exclusion follows the parent; the renderer's rejects (`group.rejected`)
+    are counted as rejected under their rule. Renderers count extra rows they invent
+    (orphans, deleted duplicates) themselves.
+    """
+    mark_expired_persons(group)
+    rejected = group.rejected
+    expired_rule = "retention-expired"
+
+    def tally(table: str, records: list[tuple[int, int | None]], expired: bool) -> None:
+        if not records:
+            return
+        if expired:
+            truth.row(table, "excluded", rule=expired_rule, count=len(records))
+            return
+        migrated = 0
+        amount = 0
+        for number, centimes in records:
+            rule = rejected.get((table, number)) if rejected else None
+            if rule:
+                truth.row(table, "rejected", rule=rule)
+            else:
+                migrated += 1
+                amount += centimes or 0
+        if migrated:
+            truth.row(
+                table,
+                "migrated",
+                count=migrated,
+                amount=chf(amount) if records[0][1] is not None else None,
+            )
+
+    for person in group.persons:
+        tally("persons", [(person.no, None)], person.expired)
+        tally("addresses", [(a.no, None) for a in person.addresses], person.expired)
+    for case in group.cases:
+        tally("cases", [(case.no, None)], case.expired)
+        tally("case_members", [(m.no, None) for m in case.members], case.expired)
+        tally("budgets", [(b.no, None) for b in case.budgets], case.expired)
+        tally(
+            "budget_items", [(i.no, i.amount) for b in case.budgets for i in b.items], case.expired
+        )
+        tally("payments", [(p.no, p.amount) for p in case.payments], case.expired)
+        tally("journal_entries", [(j.no, None) for j in case.journal], case.expired)
+        tally("measures", [(m.no, None) for m in case.measures], case.expired)
+        tally("documents", [(d.no, None) for d in case.documents], case.expired)
+
+
+def chf(centimes: int) -> Decimal:
+    """Centimes as a CHF decimal with two places."""
+    return Decimal(centimes).scaleb(-2)

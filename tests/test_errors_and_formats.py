@@ -1,0 +1,90 @@
+"""The error hierarchy and the shared format checks."""
+
+from __future__ import annotations
+
+import pickle
+
+import pyarrow as pa
+from hypothesis import given
+from hypothesis import strategies as st
+from stdnum.ch import ssn
+
+from nffs_migration.errors import (
+    DataErrors,
+    NffsError,
+    PackageError,
+    SourceError,
+    SourceUnavailable,
+    TargetUnavailable,
+)
+from nffs_migration.intermediate_format.formats import (
+    ahvn13_compact,
+    ahvn13_valid,
+    ahvn13_valid_array,
+)
+from nffs_migration.intermediate_format.safepath import UnsafePath, safe_relative
+
+
+def test_errors_say_whether_a_retry_helps_and_their_exit_code() -> None:
+    assert SourceUnavailable("db down").retryable and TargetUnavailable("x").retryable
+    assert not SourceError("broken file").retryable and not PackageError("x").retryable
+    assert PackageError("x").exit_code == 2 and DataErrors("x").exit_code == 1
+    assert all(issubclass(c, NffsError) for c in (SourceError, PackageError, DataErrors))
+
+
+def test_errors_pickle_with_their_context() -> None:
+    error = SourceUnavailable("connection lost", table="tblKlient", attempt=2)
+    copy = pickle.loads(pickle.dumps(error))  # noqa: S301 - our own bytes
+    assert type(copy) is SourceUnavailable
+    assert copy.message == "connection lost" and copy.context == {
+        "table": "tblKlient",
+        "attempt": 2,
+    }
+
+
+digits = st.text(alphabet="0123456789", min_size=0, max_size=15)
+
+
+@given(
+    st.lists(
+        st.one_of(digits.map(lambda d: "756" + d), st.none(), st.text(max_size=16)), max_size=40
+    )
+)
+def test_vectorised_ahvn13_check_agrees_with_stdnum(values: list[str | None]) -> None:
+    result = ahvn13_valid_array(pa.array(values, pa.string()))
+    expected = [
+        True
+        if v is None
+        else (
+            len(v) == 13 and v.isascii() and v.isdigit() and v.startswith("756") and ssn.is_valid(v)
+        )
+        for v in values
+    ]
+    assert result.tolist() == expected
+
+
+def test_ahvn13_known_values() -> None:
+    assert ahvn13_valid("7561234567897")
+    assert not ahvn13_valid("7561234567890")
+    assert not ahvn13_valid("756.1234.5678.97")
+    assert ahvn13_compact("756.1234.5678.97") == "7561234567897"
+    assert ahvn13_compact(" 756 1234 5678 97 ") == "7561234567897"
+
+
+@given(st.text(max_size=30))
+def test_safe_relative_never_returns_a_path_that_leaves_its_root(path: str) -> None:
+    try:
+        result = safe_relative(path, windows=True)
+    except UnsafePath:
+        return
+    assert not result.is_absolute() and ".." not in result.parts and result.parts
+
+
+def test_safe_relative_refuses_the_classic_escapes() -> None:
+    for bad in ("../x", "/etc/passwd", "C:\\x", "a\\..\\..\\b", "", "a/../../b", "x\x00y"):
+        try:
+            safe_relative(bad, windows=True)
+        except UnsafePath:
+            continue
+        raise AssertionError(bad)
+    assert str(safe_relative("Dossiers\\2020\\a.pdf", windows=True)) == "Dossiers/2020/a.pdf"

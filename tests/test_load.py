@@ -1,0 +1,235 @@
+"""Loading into SQLite and the real PostgreSQL: full, repeated, delta, refused, crash, reconcile."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from extractor_kit import extract
+
+from nffs_migration.errors import DataErrors, PackageError
+from nffs_migration.intermediate_format import TABLES, open_package
+from nffs_migration.loaders import (
+    create_target_engine,
+    init_target,
+    load_package,
+    reconcile_package,
+)
+from nffs_migration.sample_data.generate import generate
+
+KLIBNET = {
+    "klibnet": lambda s: {
+        "source": f"sqlite:///{s.out / 'klibnet.sqlite'}",
+        "documents": s.out / "share",
+    }
+}
+
+
+@pytest.fixture(scope="module")
+def clean(tmp_path_factory: pytest.TempPathFactory):
+    folder = tmp_path_factory.mktemp("load")
+    source = generate("klibnet", folder / "source", cases=120, seed=17, dirt="none")
+    extract("klibnet", source, KLIBNET["klibnet"], folder / "full")
+    return source, folder / "full"
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def target(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'target.db'}"
+    else:
+        url = request.getfixturevalue("postgres_database")
+    engine = create_target_engine(url)
+    init_target(engine)
+    engine.dispose()
+    return url
+
+
+def _count(url: str, table: str, where: str = "") -> int:
+    engine = create_target_engine(url)
+    with engine.connect() as connection:
+        value = connection.execute(sa.text(f"select count(*) from {table} {where}")).scalar_one()
+    engine.dispose()
+    return int(value)
+
+
+def test_full_load_reconciles_and_a_second_load_changes_nothing(
+    clean, target: str, tmp_path: Path
+) -> None:
+    _, package = clean
+    copy = tmp_path / "p"
+    shutil.copytree(package, copy)
+    result = load_package(copy, target, documents_store=tmp_path / "docs")
+    assert not result.already_loaded
+    with open_package(copy) as opened:
+        expected = {name: entry.rows for name, entry in opened.manifest.tables.items()}
+        documents = opened.frame("documents")
+    for name in TABLES:
+        assert _count(target, name) == expected[name], name
+    assert reconcile_package(copy, target).matches
+    stored = list((tmp_path / "docs" / "sha256").rglob("*"))
+    assert len([p for p in stored if p.is_file()]) == documents["sha256"].nunique()
+    again = load_package(copy, target, documents_store=tmp_path / "docs")
+    assert again.already_loaded
+    for name in TABLES:
+        assert _count(target, name) == expected[name], name
+    assert _count(target, "nffs_load_log", "where outcome = 'loaded'") == 1
+
+
+def test_delta_updates_and_inserts_without_duplicates(clean, target: str, tmp_path: Path) -> None:
+    source, package = clean
+    work = tmp_path / "source"
+    shutil.copytree(source.out, work)
+    full = tmp_path / "full"
+    shutil.copytree(package, full)
+    load_package(full, target, documents_store=tmp_path / "docs")
+    with open_package(full) as opened:
+        mark = opened.manifest.batch.high_water_mark
+        payments = opened.manifest.tables["payments"].rows
+    assert mark
+    later = (datetime.fromisoformat(mark).replace(microsecond=0)).isoformat(" ") + ".500000"
+    with sqlite3.connect(work / "klibnet.sqlite") as db:
+        person, family = db.execute(
+            "select KlientID, Name from tblKlient where Geloescht = 0 order by KlientID limit 1"
+        ).fetchone()
+        db.execute(
+            "update tblKlient set Name = ?, MutDatum = ? where KlientID = ?",
+            ("Neuname", later, person),
+        )
+        dossier = db.execute(
+            "select DossierID from tblDossier where Abschluss is null order by DossierID limit 1"
+        ).fetchone()[0]
+        db.execute(
+            "insert into tblZahlung values (?, ?, ?, ?, ?, ?, ?, ?)",
+            (990001, dossier, "2026-03-10", 123.45, "SIL", "Klient/in", 0, later),
+        )
+    delta = tmp_path / "delta"
+    moved = type(source)(source.system, work, source.paths, source.truth)
+    extract("klibnet", moved, KLIBNET["klibnet"], delta, since=mark, sequence=2)
+    with open_package(delta) as opened:
+        assert opened.manifest.batch.kind == "delta" and opened.manifest.batch.sequence == 2
+        assert opened.manifest.tables["persons"].rows == 1
+        assert opened.manifest.tables["payments"].rows == 1
+    result = load_package(delta, target, documents_store=tmp_path / "docs")
+    assert result.rows["persons"]["updated"] == 1 and result.rows["payments"]["inserted"] == 1
+    assert _count(target, "payments") == payments + 1
+    engine = create_target_engine(target)
+    with engine.connect() as connection:
+        names = (
+            connection.execute(
+                sa.text("select family_name from persons where source_key = :k"), {"k": str(person)}
+            )
+            .scalars()
+            .all()
+        )
+    engine.dispose()
+    assert names == ["Neuname"] and family != "Neuname"
+    assert reconcile_package(delta, target).matches
+    assert load_package(delta, target, documents_store=tmp_path / "docs").already_loaded
+
+
+def test_tampered_package_is_refused(clean, target: str, tmp_path: Path) -> None:
+    _, package = clean
+    copy = tmp_path / "p"
+    shutil.copytree(package, copy)
+    path = copy / "tables" / "payments.parquet"
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    path.write_bytes(bytes(data))
+    with pytest.raises(PackageError, match=r"payments\.parquet"):
+        load_package(copy, target, documents_store=tmp_path / "docs")
+    assert _count(target, "persons") == 0
+
+
+def test_package_with_validation_errors_is_refused(target: str, tmp_path: Path) -> None:
+    source = generate("klibnet", tmp_path / "s", cases=60, seed=4)
+    extract("klibnet", source, KLIBNET["klibnet"], tmp_path / "p")
+    with pytest.raises(DataErrors, match="validation errors"):
+        load_package(tmp_path / "p", target, documents_store=tmp_path / "docs")
+    assert _count(target, "persons") == 0
+    assert (tmp_path / "p" / "reports" / "validation.json").exists()
+
+
+def test_load_command_exit_codes(cli, clean, tmp_path: Path) -> None:
+    _, package = clean
+    copy = tmp_path / "p"
+    shutil.copytree(package, copy)
+    url = f"sqlite:///{tmp_path / 't.db'}"
+    assert cli("target", "init", "--target", url).exit_code == 0
+    assert cli("load", str(copy), "--target", url).exit_code == 0
+    second = cli("load", str(copy), "--target", url)
+    assert second.exit_code == 0 and "already loaded" in second.stdout
+    assert cli("reconcile", str(copy), "--target", url).exit_code == 0
+    assert cli("load", str(tmp_path / "missing"), "--target", url).exit_code == 2
+    uninitialised = f"sqlite:///{tmp_path / 'empty.db'}"
+    result = cli("load", str(copy), "--target", uninitialised)
+    assert result.exit_code == 2 and "target init" in result.stderr
+
+
+CHILD = """
+import sys, time
+from pathlib import Path
+from nffs_migration.loaders import load_package
+
+marker = Path(sys.argv[3])
+
+def progress(table, rows):
+    if table == "journal_entries":
+        marker.write_text("staging")
+        time.sleep(600)  # killed here, in the middle of the transaction
+
+load_package(Path(sys.argv[1]), sys.argv[2], documents_store=Path(sys.argv[4]), progress=progress)
+"""
+
+
+def test_a_load_killed_midway_leaves_nothing_and_the_next_load_completes(
+    clean, target: str, tmp_path: Path
+) -> None:
+    _, package = clean
+    copy = tmp_path / "p"
+    shutil.copytree(package, copy)
+    from nffs_migration.validators import validate_package
+
+    validate_package(copy)
+    marker = tmp_path / "marker"
+    child = subprocess.Popen(
+        [sys.executable, "-c", CHILD, str(copy), target, str(marker), str(tmp_path / "docs")]
+    )
+    deadline = time.monotonic() + 180
+    while not marker.exists():
+        assert child.poll() is None, "the loading process ended before it could be killed"
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    os.kill(child.pid, signal.SIGKILL)
+    child.wait(timeout=30)
+    with open_package(copy) as opened:
+        package_id = opened.manifest.package_id
+    for name in TABLES:
+        assert _count(target, name) == 0, name
+    assert _count(target, "nffs_load_log", "where outcome = 'loaded'") == 0
+    result = load_package(copy, target, documents_store=tmp_path / "docs")
+    assert result.package_id == package_id and not result.already_loaded
+    assert reconcile_package(copy, target).matches
+
+
+def test_target_init_is_idempotent_and_refuses_another_major_version(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 't.db'}"
+    engine = create_target_engine(url)
+    assert "created" in init_target(engine)
+    assert "up to date" in init_target(engine)
+    with engine.begin() as connection:
+        connection.execute(sa.text("update nffs_schema_version set format_version = '9.0.0'"))
+    from nffs_migration.errors import LoadError
+
+    with pytest.raises(LoadError, match="major"):
+        init_target(engine)
+    engine.dispose()

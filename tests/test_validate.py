@@ -1,0 +1,284 @@
+"""Validation end to end: generated sources, the command, profiles, reports, other tools' packages."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from datetime import date
+from pathlib import Path
+
+import pytest
+from extractor_kit import extract
+
+from nffs_migration.errors import ConfigurationError
+from nffs_migration.intermediate_format import open_package
+from nffs_migration.sample_data.generate import GeneratedSource, generate
+from nffs_migration.validators import validate_package
+from nffs_migration.validators.profile import load_profile
+
+#: Dirt kind -> the validation rule that must report it, on the injected source key.
+VALIDATION = {
+    "case-without-lead": "open-case-without-lead",
+    "case-two-leads": "case-several-leads",
+    "case-without-staff": "open-case-without-social-worker",
+    "case-without-segment": "open-case-without-segment",
+    "case-number-duplicate": "case-number-duplicate",
+    "case-closed-without-reason": "closed-case-without-reason",
+    "case-contact-overdue": "contact-overdue",
+    "case-without-current-budget": "open-case-without-current-budget",
+    "lead-without-current-address": "lead-without-current-address",
+    "address-overlap": "address-periods-overlap",
+    "budget-amount-negative": "amount-out-of-range",
+    "budget-overlap": "budget-periods-overlap",
+    "talk-without-duration": "talk-without-duration",
+    "duration-on-note": "duration-on-non-contact",
+}
+SOURCES = {
+    "klibnet": lambda s: {
+        "source": f"sqlite:///{s.out / 'klibnet.sqlite'}",
+        "documents": s.out / "share",
+    },
+    "kiss": lambda s: {
+        "source": f"sqlite:///{s.out / 'kiss.sqlite'}",
+        "documents": s.out / "share",
+    },
+    "tutoris": lambda s: {"source": str(s.out / "export.xml"), "documents": s.out},
+    "custom": lambda s: {
+        "source": str(s.out),
+        "documents": s.out / "scans",
+        "mapping": s.out / "mapping.yaml",
+    },
+}
+
+
+def _package(
+    system: str, tmp: Path, dirt: str, seed: int = 31, cases: int = 150
+) -> tuple[GeneratedSource, Path]:
+    source = generate(system, tmp / "source", cases=cases, seed=seed, dirt=dirt)
+    out = tmp / "package"
+    extract(system, source, SOURCES[system], out)
+    return source, out
+
+
+@pytest.fixture(scope="module", params=sorted(SOURCES))
+def every_system(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
+    source, package = _package(request.param, tmp_path_factory.mktemp("v"), "realistic")
+    return source, package, validate_package(package)
+
+
+@pytest.fixture(scope="module")
+def realistic(tmp_path_factory: pytest.TempPathFactory):
+    source, package = _package("klibnet", tmp_path_factory.mktemp("v"), "realistic")
+    return source, package, validate_package(package)
+
+
+@pytest.mark.parametrize("system", sorted(SOURCES))
+def test_clean_source_gives_no_error_and_no_warning(system: str, tmp_path: Path) -> None:
+    _, package = _package(system, tmp_path, "none")
+    summary = validate_package(package).report.summary
+    assert summary["errors"] == 0 and summary["warnings"] == 0, summary
+
+
+def test_every_injected_defect_is_reported_by_its_rule(every_system) -> None:
+    source, _, outcome = every_system
+    found: dict[str, set[str]] = {}
+    for finding in outcome.report.findings:
+        found.setdefault(finding.rule_id, set()).add(finding.source_key or "")
+    checked = 0
+    for kind, rule in VALIDATION.items():
+        keys = set(source.truth["dirt"].get(kind, {}).get("source_keys", []))
+        missing = keys - found.get(rule, set())
+        assert not missing, (kind, rule, sorted(missing)[:5])
+        checked += len(keys)
+    assert checked > 10
+
+
+def test_reports_are_in_the_package_and_covered_by_the_manifest(realistic) -> None:
+    _, package, outcome = realistic
+    with open_package(package) as opened:
+        assert "reports/validation.json" in opened.manifest.files
+        assert "reports/validation.html" in opened.manifest.files
+    data = json.loads((package / "reports" / "validation.json").read_text())
+    assert set(data) >= {"summary", "rules", "findings", "meta", "results"}
+    assert data["summary"] == outcome.report.summary
+    assert data["meta"]["content_sha256"]
+    with_findings = {f["rule_id"] for f in data["findings"]}
+    assert with_findings <= {r["id"] for r in data["rules"]}
+
+
+def test_findings_hold_keys_never_values(realistic, tmp_path: Path) -> None:
+    _, package, _ = realistic
+    with open_package(package) as opened:
+        persons = opened.frame("persons")
+        texts = opened.frame("journal_entries")["text"].dropna().head(30)
+    page = (package / "reports" / "validation.html").read_text() + (
+        package / "reports" / "validation.json"
+    ).read_text()
+    values = set(persons["family_name"].dropna()) | set(persons["ahvn13"].dropna()) | set(texts)
+    assert not [v for v in values if len(v) > 3 and v in page]
+
+
+def test_changing_the_stored_report_makes_the_package_unreadable(realistic, tmp_path: Path) -> None:
+    _, package, _ = realistic
+    copy = tmp_path / "copy"
+    shutil.copytree(package, copy)
+    path = copy / "reports" / "validation.json"
+    path.write_text(path.read_text().replace('"passed": false', '"passed": true'))
+    from nffs_migration.errors import PackageError
+
+    with pytest.raises(PackageError, match=r"validation\.json"):
+        open_package(copy)
+
+
+def test_validate_command_exit_codes_and_csv_export(cli, realistic, tmp_path: Path) -> None:
+    _, package, outcome = realistic
+    copy = tmp_path / "p"
+    shutil.copytree(package, copy)
+    result = cli(
+        "validate",
+        str(copy),
+        "--export-findings",
+        str(tmp_path / "f.csv"),
+        "--report-dir",
+        str(tmp_path / "r"),
+    )
+    assert result.exit_code == (0 if outcome.report.valid else 1)
+    lines = (tmp_path / "f.csv").read_text().splitlines()
+    assert lines[0] == "rule_id,severity,table,record_id,source_key,field,message"
+    assert len(lines) == len(outcome.report.findings) + 1
+    assert (tmp_path / "r" / "validation.html").exists()
+    assert cli("validate", str(tmp_path / "nothing")).exit_code == 2
+
+
+def test_zip_package_is_validated_and_rewritten(tmp_path: Path) -> None:
+    source = generate("klibnet", tmp_path / "s", cases=30, seed=2, dirt="none")
+    extract("klibnet", source, SOURCES["klibnet"], tmp_path / "p.zip")
+    outcome = validate_package(tmp_path / "p.zip")
+    assert outcome.report.valid
+    with open_package(tmp_path / "p.zip") as opened:
+        assert (opened.root / "reports" / "validation.json").exists()
+
+
+def test_regrade_with_a_threshold_tolerates_and_a_silent_downgrade_is_refused(
+    realistic, tmp_path: Path
+) -> None:
+    _, package, outcome = realistic
+    copy = tmp_path / "p"
+    shutil.copytree(package, copy)
+    profile = tmp_path / "service.yaml"
+    profile.write_text(
+        "profile: 0942-thun\nextends: canton-default\nrules:\n"
+        "  open-case-without-lead: {severity: error, threshold: 0.5, allowed_by: 'GSI, 2026-05-02'}\n"
+        "  open-case-without-social-worker: {severity: warning, allowed_by: 'GSI, 2026-05-02'}\n"
+    )
+    from nffs_migration.validators import regrade_package
+
+    regraded = regrade_package(copy, profile_path=profile)
+    rules = {r.id: r for r in regraded.report.rules}
+    assert rules["open-case-without-lead"].tolerated
+    assert {
+        f.severity.value for f in regraded.report.findings if f.rule_id == "open-case-without-lead"
+    } <= {"info"}
+    assert rules["open-case-without-social-worker"].severity.value == "warning"
+    assert regraded.results.to_dict() == outcome.results.to_dict()  # same checks, new verdict
+    silent = tmp_path / "silent.yaml"
+    silent.write_text(
+        "profile: x\nextends: canton-default\nrules:\n  open-case-without-lead: {severity: warning}\n"
+    )
+    with pytest.raises(ConfigurationError, match="allowed_by"):
+        load_profile(silent)
+
+
+def test_as_of_moves_the_currency_rules(realistic, tmp_path: Path) -> None:
+    _, package, outcome = realistic
+    copy = tmp_path / "p"
+    shutil.copytree(package, copy)
+    later = validate_package(copy, as_of=date(2027, 6, 30))
+    overdue = {r.id: r.failed for r in later.report.rules}
+    before = {r.id: r.failed for r in outcome.report.rules}
+    assert overdue["contact-overdue"] > before.get("contact-overdue", 0)
+    assert overdue["open-case-without-current-budget"] > before.get(
+        "open-case-without-current-budget", 0
+    )
+
+
+def test_a_package_written_by_duckdb_validates_the_same(realistic, tmp_path: Path) -> None:
+    duckdb = pytest.importorskip("duckdb")
+    _, package, outcome = realistic
+    vendor = tmp_path / "vendor"
+    shutil.copytree(package, vendor)
+    (vendor / "reports" / "validation.json").unlink()
+    (vendor / "reports" / "validation.html").unlink()
+    connection = duckdb.connect()
+    for path in sorted((vendor / "tables").glob("*.parquet")):
+        rewritten = path.with_suffix(".duck")
+        connection.execute(
+            f"COPY (SELECT * FROM read_parquet('{path}')) TO '{rewritten}' (FORMAT parquet, COMPRESSION zstd)"
+        )
+        rewritten.replace(path)
+    _reseal(vendor)
+    theirs = validate_package(vendor)
+    ours = outcome.report
+    assert theirs.report.summary == ours.summary
+    assert sorted(theirs.report.flatten(("rule_id", "source_key"))) == sorted(
+        ours.flatten(("rule_id", "source_key"))
+    )
+
+
+def _reseal(root: Path) -> None:
+    """What a vendor's exporter does: list every file with its checksum in the manifest."""
+    from nffs_migration.intermediate_format.manifest import (
+        FileEntry,
+        Manifest,
+        TableEntry,
+        content_digest,
+        to_json,
+    )
+    from nffs_migration.intermediate_format.writer import sha256_file
+
+    manifest = Manifest.model_validate_json((root / "manifest.json").read_text())
+    files = {
+        p.relative_to(root).as_posix(): FileEntry(sha256=sha256_file(p), bytes=p.stat().st_size)
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and p.name != "manifest.json"
+    }
+    tables = {
+        n: TableEntry(file=e.file, rows=e.rows, sha256=files[e.file].sha256)
+        for n, e in manifest.tables.items()
+    }
+    updated = manifest.model_copy(
+        update={"files": files, "tables": tables, "content_sha256": content_digest(files)}
+    ).sealed()
+    (root / "manifest.json").write_text(to_json(updated))
+
+
+def test_the_report_page_renders_offline_in_headless_chromium(realistic, tmp_path: Path) -> None:
+    _, package, _ = realistic
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        pytest.skip("chromium is not installed (.ci/run installs Debian's chromium)")
+    page = (package / "reports" / "validation.html").read_text()
+    assert "<script" not in page and "@import" not in page and "src=" not in page
+    dom = subprocess.run(
+        [
+            chromium,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            f"--user-data-dir={tmp_path / 'profile'}",
+            "--dump-dom",
+            (package / "reports" / "validation.html").as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    ).stdout
+    assert 'id="verdict"' in dom and ("Passed" in dom or "Failed" in dom)
+    assert 'id="rules"' in dom and "open-case-without-lead" in dom

@@ -1,0 +1,332 @@
+"""The rule catalog of validation: every rule with a stable id, category, severity and text.
+
+Rules are records, not code paths: the checks in `checks/` report failures under these
+ids, the rule profile (`profile.py`) may change a rule's severity or give it a
+threshold, and the rule reference (`docs/validation-rules.md`) is generated from this
+catalog together with the rule cases in `validators/cases/`. Findings that extraction
+recorded in a package carry their own rule records and are merged in by id.
+"""
+
+from __future__ import annotations
+
+from nffs_migration.intermediate_format.findings import Category, Rule, Severity
+
+C, P, I_, N, U = (
+    Category.CONFORMANCE,
+    Category.COMPLETENESS,
+    Category.INTEGRITY,
+    Category.PLAUSIBILITY,
+    Category.CURRENCY,
+)
+ERROR, WARNING, INFO = Severity.ERROR, Severity.WARNING, Severity.INFO
+
+
+def _rule(
+    rule_id: str,
+    category: Category,
+    severity: Severity,
+    table: str,
+    title: str,
+    description: str,
+    message: str,
+) -> Rule:
+    return Rule(rule_id, category, severity, table, title, description, message)
+
+
+RULES: dict[str, Rule] = {
+    rule.id: rule
+    for rule in (
+        # conformance: one column at a time, through the pandera schemas
+        _rule(
+            "required-value-missing",
+            C,
+            ERROR,
+            "*",
+            "Required value missing",
+            "A column the format requires is empty.",
+            "{field} is required but empty",
+        ),
+        _rule(
+            "code-not-in-list",
+            C,
+            ERROR,
+            "*",
+            "Code not in the code list",
+            "A coded column holds a value that is not a code of its list.",
+            "{field} holds a value that is not in its code list",
+        ),
+        _rule(
+            "format-invalid",
+            C,
+            ERROR,
+            "*",
+            "Format not respected",
+            "A value does not have its column's format (postal code, ids, checksums).",
+            "{field} does not have the required format",
+        ),
+        _rule(
+            "ahvn13-check-digit",
+            C,
+            ERROR,
+            "persons",
+            "AHV check digit",
+            "An AHV number (AHVN13) whose check digit is wrong.",
+            "ahvn13 has a wrong check digit",
+        ),
+        _rule(
+            "value-out-of-range",
+            C,
+            ERROR,
+            "*",
+            "Value out of range",
+            "A number outside its column's range (BFS commune numbers, durations, sizes).",
+            "{field} is outside its allowed range",
+        ),
+        _rule(
+            "wrong-type",
+            C,
+            ERROR,
+            "*",
+            "Wrong type",
+            "A column does not have the format's type.",
+            "{field} does not have the format's type",
+        ),
+        # integrity: across tables and files
+        _rule(
+            "duplicate-id",
+            I_,
+            ERROR,
+            "*",
+            "Duplicate id",
+            "Two records of a table have the same id.",
+            "the id occurs more than once",
+        ),
+        _rule(
+            "foreign-key-unresolved",
+            I_,
+            ERROR,
+            "*",
+            "Reference does not resolve",
+            "A reference to another table names a record that is not in the package.",
+            "{field} refers to a record that is not in the package",
+        ),
+        _rule(
+            "document-file-missing",
+            I_,
+            ERROR,
+            "documents",
+            "Document file missing",
+            "A document row names a file that is not in the package.",
+            "the document's file is not in the package",
+        ),
+        _rule(
+            "document-checksum-mismatch",
+            I_,
+            ERROR,
+            "documents",
+            "Document checksum differs",
+            "A document's file does not match the checksum or size its row gives.",
+            "the document's file does not match its sha256 or size",
+        ),
+        _rule(
+            "accounting-unbalanced",
+            I_,
+            ERROR,
+            "*",
+            "Accounting does not balance",
+            "For a source table, read is not migrated + rejected + excluded.",
+            "read is not migrated + rejected + excluded",
+        ),
+        _rule(
+            "case-number-duplicate",
+            I_,
+            WARNING,
+            "cases",
+            "Case number used twice",
+            "Two cases of the service have the same case number.",
+            "the case number is used by another case too",
+        ),
+        _rule(
+            "organisation-missing",
+            I_,
+            ERROR,
+            "organisation",
+            "Organisation row",
+            "The package has not exactly one organisation row.",
+            "expected exactly one organisation row",
+        ),
+        # completeness: by case status and domain
+        _rule(
+            "open-case-without-lead",
+            P,
+            ERROR,
+            "cases",
+            "Open case without lead",
+            "An open economic-aid case has no current lead person.",
+            "open economic-aid case without a lead person",
+        ),
+        _rule(
+            "case-several-leads",
+            P,
+            WARNING,
+            "cases",
+            "Case with several leads",
+            "A case has more than one current lead person.",
+            "case with more than one lead person",
+        ),
+        _rule(
+            "open-case-without-social-worker",
+            P,
+            ERROR,
+            "cases",
+            "Open case without social worker",
+            "An open economic-aid case has no responsible social worker.",
+            "open economic-aid case without a responsible social worker",
+        ),
+        _rule(
+            "open-case-without-segment",
+            P,
+            WARNING,
+            "cases",
+            "Open case without segment",
+            "An open economic-aid case past intake has no segment (A, B, C).",
+            "open economic-aid case past intake without a segment",
+        ),
+        _rule(
+            "closed-case-without-reason",
+            P,
+            WARNING,
+            "cases",
+            "Closed case without reason",
+            "A closed case has no closing reason.",
+            "closed case without a closing reason",
+        ),
+        _rule(
+            "talk-without-duration",
+            P,
+            WARNING,
+            "journal_entries",
+            "Talk without duration",
+            "A personal talk or home visit has no duration.",
+            "personal contact without a duration",
+        ),
+        # plausibility
+        _rule(
+            "closed-before-opened",
+            N,
+            ERROR,
+            "cases",
+            "Closed before opened",
+            "A case's closing date is before its opening date.",
+            "closed_on is before opened_on",
+        ),
+        _rule(
+            "lead-born-after-opening",
+            N,
+            WARNING,
+            "cases",
+            "Lead born after opening",
+            "The lead person's birth date is not before the case's opening.",
+            "the lead person was born after the case was opened",
+        ),
+        _rule(
+            "budget-periods-overlap",
+            N,
+            WARNING,
+            "budgets",
+            "Approved budgets overlap",
+            "Two approved budgets of one case cover the same days.",
+            "approved budget overlaps another approved budget of the case",
+        ),
+        _rule(
+            "amount-out-of-range",
+            N,
+            WARNING,
+            "*",
+            "Implausible amount",
+            "A budget position below zero or an amount above the plausible range.",
+            "{field} is outside the plausible range",
+        ),
+        _rule(
+            "child-older-than-parent",
+            N,
+            WARNING,
+            "case_members",
+            "Child older than parent",
+            "A child of a case is not younger than the case's lead person.",
+            "the child is not younger than the case's lead person",
+        ),
+        _rule(
+            "duration-on-non-contact",
+            N,
+            WARNING,
+            "journal_entries",
+            "Duration on a non-contact",
+            "A duration on an entry that is not a talk, visit or meeting.",
+            "duration recorded on an entry that is not a contact",
+        ),
+        _rule(
+            "address-periods-overlap",
+            N,
+            WARNING,
+            "addresses",
+            "Address periods overlap",
+            "Two addresses of one person are valid on the same days.",
+            "the address's period overlaps another address of the person",
+        ),
+        _rule(
+            "date-in-the-future",
+            N,
+            WARNING,
+            "*",
+            "Date in the future",
+            "A date after the data's date where only the past makes sense.",
+            "{field} is after the data's date",
+        ),
+        # currency, against data_as_of
+        _rule(
+            "open-case-without-current-budget",
+            U,
+            WARNING,
+            "cases",
+            "No current budget",
+            "An open economic-aid case has no approved budget for the data's date.",
+            "open economic-aid case without a current approved budget",
+        ),
+        _rule(
+            "contact-overdue",
+            U,
+            WARNING,
+            "cases",
+            "Personal contact overdue",
+            "An open case in segment A had no personal contact in 6 months, B or C in 12.",
+            "no personal contact within the segment's window",
+        ),
+        _rule(
+            "lead-without-current-address",
+            U,
+            WARNING,
+            "persons",
+            "Lead without current address",
+            "The lead of an open economic-aid case has no address valid at the data's date.",
+            "lead person of an open case without a current address",
+        ),
+        _rule(
+            "responsible-staff-inactive",
+            U,
+            WARNING,
+            "cases",
+            "Responsible staff inactive",
+            "An open case's responsible social worker is no longer active.",
+            "the responsible social worker of an open case is not active",
+        ),
+    )
+}
+
+
+def rule(rule_id: str) -> Rule:
+    """A rule of the catalog by id."""
+    return RULES[rule_id]
+
+
+__all__ = ["RULES", "rule"]

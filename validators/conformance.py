@@ -1,0 +1,156 @@
+"""Conformance and integrity checks: one column at a time, then across tables and files.
+
+Conformance runs the pandera schemas generated from the format definition (`lazy=True`,
+every failure collected) on each table in batches, and maps pandera's failure reasons to
+rule ids. Of pandera's failure cases only the row position and the column are kept;
+the failing value is personal data and is never read. Uniqueness of ids is checked over
+the whole table (pandera sees one batch at a time), then references between tables,
+document files and the manifest's accounting.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pandera.errors
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from nffs_migration.intermediate_format.definition import TABLES
+from nffs_migration.intermediate_format.model import Table
+from nffs_migration.schemas.pandera_schemas import pandera_schema
+from nffs_migration.validators.results import CheckContext, Results
+from nffs_migration.validators.source import TableSource
+
+#: pandera check name -> rule id (dtype checks start with "dtype(").
+CHECK_RULES = {
+    "not_nullable": "required-value-missing",
+    "codes": "code-not-in-list",
+    "format": "format-invalid",
+    "check_digit": "ahvn13-check-digit",
+    "range": "value-out-of-range",
+    "column_in_dataframe": "wrong-type",
+}
+
+
+def check_conformance(source: TableSource, context: CheckContext, results: Results) -> None:
+    """Types, required values, code lists, formats, AHV check digits, ranges."""
+    for name, table in TABLES.items():
+        schema = pandera_schema(name, unique=False)
+        applicable = _applicable(table)
+        for batch in source.batches(name):
+            rows = len(batch)
+            for rule_id in applicable:
+                results.checked(rule_id, rows)
+            if not rows:
+                continue
+            try:
+                schema.validate(batch, lazy=True)
+            except pandera.errors.SchemaErrors as errors:
+                _record(errors.failure_cases, name, batch, results)
+
+
+def _applicable(table: Table) -> tuple[str, ...]:
+    """The conformance rules that can fail on a table's records."""
+    rules = ["required-value-missing", "wrong-type", "format-invalid"]
+    if any(c.codes for c in table.columns):
+        rules.append("code-not-in-list")
+    if any(c.fmt is not None and c.fmt.check_digit for c in table.columns):
+        rules.append("ahvn13-check-digit")
+    if any(c.minimum is not None or c.maximum is not None for c in table.columns):
+        rules.append("value-out-of-range")
+    return tuple(rules)
+
+
+def _record(cases: pd.DataFrame, table: str, batch: pd.DataFrame, results: Results) -> None:
+    """Turn pandera's failure cases into failures: one mask per rule and column.
+
+    Only the row position and the column are read; pandera can report one cell in
+    several failure rows, which the mask folds into one.
+    """
+    groups: dict[tuple[str, str], np.ndarray] = {}
+    for check, column, index in cases[["check", "column", "index"]].itertuples(index=False):
+        check_name = str(check)
+        rule_id = "wrong-type" if check_name.startswith("dtype(") else CHECK_RULES.get(check_name)
+        if rule_id is None:
+            continue
+        if index is None or (isinstance(index, float) and np.isnan(index)):
+            results.fail_one(rule_id, table, None, None, str(column))
+            continue
+        mask = groups.get((rule_id, str(column)))
+        if mask is None:
+            mask = groups[(rule_id, str(column))] = np.zeros(len(batch), dtype=bool)
+        mask[int(index)] = True
+    for (rule_id, column), mask in groups.items():
+        results.fail(rule_id, table, batch, mask, column)
+
+
+def check_integrity(source: TableSource, context: CheckContext, results: Results) -> None:
+    """Unique ids, references that resolve, document files, accounting, one organisation."""
+    referenced = {
+        c.foreign_key.table for t in TABLES.values() for c in t.foreign_keys if c.foreign_key
+    }
+    ids: dict[str, pa.Array] = {}
+    for name, table in TABLES.items():
+        key = table.primary_key
+        frame = source.frame(name, [key, "source_key"])
+        results.checked("duplicate-id", len(frame))
+        column = pa.array(frame[key], from_pandas=True)
+        if pc.count_distinct(column, mode="all").as_py() < len(column):
+            duplicated = frame[key].duplicated(keep="first").to_numpy()
+            results.fail("duplicate-id", name, frame, duplicated, key)
+        if name in referenced:
+            ids[name] = pc.unique(column)
+    for name, table in TABLES.items():
+        if context.delta:
+            break  # references of a delta point at the target; the loader checks them
+        for column in table.foreign_keys:
+            assert column.foreign_key is not None  # noqa: S101
+            frame = source.frame(name, [table.primary_key, "source_key", column.name])
+            values = pa.array(frame[column.name], from_pandas=True)
+            present = np.asarray(values.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
+            results.checked("foreign-key-unresolved", int(present.sum()))
+            resolves = pc.is_in(values, value_set=ids[column.foreign_key.table])
+            resolved = np.asarray(
+                pc.fill_null(resolves, False).to_numpy(zero_copy_only=False), dtype=bool
+            )
+            results.fail("foreign-key-unresolved", name, frame, present & ~resolved, column.name)
+    _check_documents(source, results)
+    organisations = source.rows("organisation")
+    results.checked("organisation-missing", 1)
+    if organisations != 1:
+        results.fail_one("organisation-missing", "organisation", None, None, None)
+    if source.manifest is not None:
+        for source_table, counts in source.manifest.accounting.items():
+            results.checked("accounting-unbalanced", 1)
+            if not counts.balanced:
+                results.fail_one("accounting-unbalanced", "*", None, source_table, None)
+    cases = source.frame("cases", ["case_id", "source_key", "case_number"])
+    results.checked("case-number-duplicate", len(cases))
+    results.fail(
+        "case-number-duplicate",
+        "cases",
+        cases,
+        cases["case_number"].duplicated(keep="first").to_numpy(),
+        "case_number",
+    )
+
+
+def _check_documents(source: TableSource, results: Results) -> None:
+    frame = source.frame("documents", ["document_id", "source_key", "file", "sha256", "size_bytes"])
+    results.checked("document-file-missing", len(frame))
+    results.checked("document-checksum-mismatch", len(frame))
+    missing = np.zeros(len(frame), dtype=bool)
+    mismatch = np.zeros(len(frame), dtype=bool)
+    rows = frame[["file", "sha256", "size_bytes"]].itertuples(index=False)
+    for position, (file, digest, size) in enumerate(rows):
+        found = source.file_checksum(str(file)) if isinstance(file, str) else None
+        if found is None:
+            missing[position] = True
+        elif found[0] != digest or (isinstance(size, int | np.integer) and int(size) != found[1]):
+            mismatch[position] = True
+    results.fail("document-file-missing", "documents", frame, missing, "file")
+    results.fail("document-checksum-mismatch", "documents", frame, mismatch, "sha256")
+
+
+__all__ = ["check_conformance", "check_integrity"]

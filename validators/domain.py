@@ -1,0 +1,411 @@
+"""Completeness, plausibility and currency: the rules of the case-management concept.
+
+The domain terms are the contract's (Conventions): a case is *open* at the data's date
+when it has no closing date or closes later; a case's *lead* is its member with role
+`lead` whose membership covers that date; a *personal contact* is a `personal_talk` or a
+`home_visit`; a *current budget* is an approved budget whose period includes the data's
+date; the *contact window* is 6 months in segment A and 12 in B and C (seed 004), its
+clock starting at `segment_since` (or `opened_on`), so a case that entered its segment
+more recently is not judged yet.
+
+Every check is vectorised over narrow projections of the tables (a few columns each),
+so a package of millions of rows is judged in seconds.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from nffs_migration.validators.results import CheckContext, Results
+from nffs_migration.validators.source import TableSource
+
+PERSONAL_CONTACT = ("personal_talk", "home_visit")
+WITH_DURATION = ("personal_talk", "home_visit", "network_meeting")
+DATE = pd.ArrowDtype(pa.date32())
+
+
+def _dates(series: pd.Series) -> pd.Series:
+    """A date or timestamp column as datetime64[s] (NaT for null), for vectorised comparison.
+
+    Cast in Arrow: going through Python date objects cost a minute on ten million rows.
+    """
+    if isinstance(series.dtype, pd.ArrowDtype):
+        array = pa.array(series, from_pandas=True)
+        if pa.types.is_date(array.type) or pa.types.is_timestamp(array.type):
+            cast = pc.cast(array, pa.timestamp("s"), safe=False)  # seconds are enough here
+            return pd.Series(cast.to_numpy(zero_copy_only=False), index=series.index).astype(
+                "datetime64[s]"
+            )
+    return pd.to_datetime(series.astype(object).where(series.notna(), None), errors="coerce")
+
+
+def _mapped_dates(keys: pd.Series, values: pd.Series) -> pd.Series:
+    """`keys.map(values)` for date values, always datetime64 (NaT where no value)."""
+    unique = pd.to_datetime(values[~values.index.duplicated(keep="first")], errors="coerce")
+    aligned = unique.reindex(keys.to_numpy(dtype=object, na_value=None))
+    return pd.Series(aligned.to_numpy(), index=keys.index)
+
+
+FAR_FUTURE = pd.Timestamp("9999-12-31")
+
+
+def _on(day: date) -> pd.Timestamp:
+    return pd.Timestamp(day)
+
+
+def _overlaps(frame: pd.DataFrame, group: str, order: str) -> tuple[pd.DataFrame, np.ndarray]:
+    """Rows (sorted) whose period starts before an earlier-starting period of the group ends.
+
+    `frame` has `start` and `end` (NaT end: open); each overlapping pair is reported on
+    its later-starting row.
+    """
+    ordered = frame.sort_values([group, "start", order], kind="stable")
+    end = ordered["end"].astype("datetime64[s]").fillna(FAR_FUTURE)
+    running = end.groupby(ordered[group]).cummax()
+    previous = running.groupby(ordered[group]).shift()
+    return ordered, (ordered["start"] <= previous).fillna(False).to_numpy(dtype=bool)
+
+
+def _open_cases(cases: pd.DataFrame, as_of: date) -> np.ndarray:
+    closed = _dates(cases["closed_on"])
+    return (closed.isna() | (closed > _on(as_of))).to_numpy(dtype=bool)
+
+
+def _current_members(members: pd.DataFrame, cases: pd.DataFrame, as_of: date) -> pd.DataFrame:
+    """Members whose membership covers the case's reference date (as_of, or the closing date)."""
+    reference = cases[["case_id", "closed_on"]].copy()
+    closed = _dates(reference["closed_on"])
+    reference["reference"] = closed.where(closed.notna() & (closed <= _on(as_of)), _on(as_of))
+    joined = members.merge(reference[["case_id", "reference"]], on="case_id", how="inner")
+    start = _dates(joined["valid_from"])
+    end = _dates(joined["valid_to"])
+    covers = (start.isna() | (start <= joined["reference"])) & (
+        end.isna() | (end >= joined["reference"])
+    )
+    return joined[covers.to_numpy(dtype=bool)]
+
+
+def check_cases(source: TableSource, context: CheckContext, results: Results) -> None:
+    """Completeness, plausibility and currency of cases, their members and budgets."""
+    as_of = context.as_of
+    params = context.params
+    cases = source.frame(
+        "cases",
+        [
+            "case_id",
+            "source_key",
+            "domain",
+            "opened_on",
+            "closed_on",
+            "closing_reason",
+            "responsible_staff_id",
+            "segment",
+            "segment_since",
+        ],
+    )
+    members = source.frame(
+        "case_members",
+        ["case_member_id", "source_key", "case_id", "person_id", "role", "valid_from", "valid_to"],
+    )
+    persons = source.frame("persons", ["person_id", "source_key", "birth_date"])
+    open_mask = _open_cases(cases, as_of)
+    aid = (cases["domain"] == "economic_aid").fillna(False).to_numpy(dtype=bool)
+    open_aid = open_mask & aid
+    opened = _dates(cases["opened_on"])
+    closed = _dates(cases["closed_on"])
+
+    current = _current_members(members, cases, as_of)
+    leads = current[(current["role"] == "lead").fillna(False).to_numpy(dtype=bool)]
+    lead_counts = leads.groupby("case_id").size()
+    count = cases["case_id"].map(lead_counts).fillna(0).astype(int).to_numpy()
+
+    results.checked("open-case-without-lead", int(open_aid.sum()))
+    results.fail("open-case-without-lead", "cases", cases, open_aid & (count == 0))
+    results.checked("case-several-leads", len(cases))
+    results.fail("case-several-leads", "cases", cases, count > 1)
+
+    results.checked("open-case-without-social-worker", int(open_aid.sum()))
+    results.fail(
+        "open-case-without-social-worker",
+        "cases",
+        cases,
+        open_aid & cases["responsible_staff_id"].isna().to_numpy(),
+        "responsible_staff_id",
+    )
+
+    past_intake = (
+        (opened < _on(as_of - timedelta(days=params.intake_days)))
+        .fillna(False)
+        .to_numpy(dtype=bool)
+    )
+    results.checked("open-case-without-segment", int((open_aid & past_intake).sum()))
+    results.fail(
+        "open-case-without-segment",
+        "cases",
+        cases,
+        open_aid & past_intake & cases["segment"].isna().to_numpy(),
+        "segment",
+    )
+
+    has_closed = cases["closed_on"].notna().to_numpy()
+    results.checked("closed-case-without-reason", int(has_closed.sum()))
+    results.fail(
+        "closed-case-without-reason",
+        "cases",
+        cases,
+        has_closed & cases["closing_reason"].isna().to_numpy(),
+        "closing_reason",
+    )
+
+    results.checked("closed-before-opened", int(has_closed.sum()))
+    results.fail(
+        "closed-before-opened",
+        "cases",
+        cases,
+        (closed < opened).fillna(False).to_numpy(dtype=bool),
+        "closed_on",
+    )
+
+    results.checked("date-in-the-future", len(cases))
+    results.fail(
+        "date-in-the-future",
+        "cases",
+        cases,
+        (opened > _on(as_of)).fillna(False).to_numpy(dtype=bool),
+        "opened_on",
+    )
+
+    # The lead's birth before the opening; children younger than the lead.
+    births = _dates(persons.set_index("person_id")["birth_date"])
+    lead_births = leads.assign(birth=_mapped_dates(leads["person_id"], births).to_numpy())
+    lead_birth = lead_births.groupby("case_id")["birth"].min()
+    case_lead_birth = _mapped_dates(cases["case_id"], lead_birth)
+    results.checked("lead-born-after-opening", int(case_lead_birth.notna().sum()))
+    results.fail(
+        "lead-born-after-opening",
+        "cases",
+        cases,
+        (case_lead_birth >= opened).fillna(False).to_numpy(dtype=bool),
+        "opened_on",
+    )
+    children = current[(current["role"] == "child").fillna(False).to_numpy(dtype=bool)]
+    child_birth = _mapped_dates(children["person_id"], births)
+    parent_birth = _mapped_dates(children["case_id"], lead_birth)
+    comparable = child_birth.notna() & parent_birth.notna()
+    results.checked("child-older-than-parent", int(comparable.sum()))
+    results.fail(
+        "child-older-than-parent",
+        "case_members",
+        children,
+        (comparable & (child_birth <= parent_birth)).to_numpy(dtype=bool),
+        "person_id",
+    )
+
+    _contacts(source, context, results, cases, open_mask)
+    _budgets(source, context, results, cases, open_aid)
+    if not context.delta:
+        _lead_addresses(source, context, results, cases, leads, open_aid)
+        _staff(source, results, cases, open_mask)
+
+
+def _lead_addresses(
+    source: TableSource,
+    context: CheckContext,
+    results: Results,
+    cases: pd.DataFrame,
+    leads: pd.DataFrame,
+    open_aid: np.ndarray,
+) -> None:
+    as_of = _on(context.as_of)
+    open_ids = set(cases["case_id"][open_aid])
+    lead_ids = set(leads["person_id"][leads["case_id"].isin(open_ids).to_numpy(dtype=bool)])
+    addresses = source.frame("addresses", ["address_id", "person_id", "valid_from", "valid_to"])
+    start, end = _dates(addresses["valid_from"]), _dates(addresses["valid_to"])
+    current = ((start.isna() | (start <= as_of)) & (end.isna() | (end >= as_of))).to_numpy(
+        dtype=bool
+    )
+    housed = set(addresses["person_id"][current])
+    persons = source.frame("persons", ["person_id", "source_key"])
+    concerned = persons["person_id"].isin(lead_ids).to_numpy(dtype=bool)
+    results.checked("lead-without-current-address", int(concerned.sum()))
+    results.fail(
+        "lead-without-current-address",
+        "persons",
+        persons,
+        concerned & ~persons["person_id"].isin(housed).to_numpy(dtype=bool),
+    )
+
+
+def _contacts(
+    source: TableSource,
+    context: CheckContext,
+    results: Results,
+    cases: pd.DataFrame,
+    open_mask: np.ndarray,
+) -> None:
+    as_of = context.as_of
+    params = context.params
+    journal = source.frame(
+        "journal_entries",
+        [
+            "journal_entry_id",
+            "source_key",
+            "case_id",
+            "occurred_at",
+            "contact_type",
+            "duration_minutes",
+        ],
+    )
+    contact = journal["contact_type"]
+    duration = journal["duration_minutes"]
+    personal = contact.isin(PERSONAL_CONTACT).fillna(False).to_numpy(dtype=bool)
+    results.checked("talk-without-duration", int(personal.sum()))
+    results.fail(
+        "talk-without-duration",
+        "journal_entries",
+        journal,
+        personal & duration.isna().to_numpy(),
+        "duration_minutes",
+    )
+    non_contact = ~contact.isin(WITH_DURATION).fillna(False).to_numpy(dtype=bool)
+    results.checked("duration-on-non-contact", len(journal))
+    results.fail(
+        "duration-on-non-contact",
+        "journal_entries",
+        journal,
+        non_contact & duration.notna().to_numpy(),
+        "duration_minutes",
+    )
+    occurred = _dates(journal["occurred_at"])
+    results.checked("date-in-the-future", len(journal))
+    moment = datetime.combine(as_of, datetime.max.time())
+    results.fail(
+        "date-in-the-future",
+        "journal_entries",
+        journal,
+        (occurred > pd.Timestamp(moment)).fillna(False).to_numpy(dtype=bool),
+        "occurred_at",
+    )
+
+    if context.delta:
+        return  # a delta need not hold the case's journal
+    segment = cases["segment"]
+    judged = open_mask & segment.notna().to_numpy()
+    window = np.where(
+        (segment == "A").fillna(False).to_numpy(dtype=bool),
+        params.window_a_days,
+        params.window_bc_days,
+    )
+    since = _dates(cases["segment_since"]).fillna(_dates(cases["opened_on"]))
+    window_start = pd.Series(_on(as_of) - pd.to_timedelta(window, unit="D"), index=cases.index)
+    in_clock = (since <= window_start).fillna(False).to_numpy(dtype=bool)
+    judged &= in_clock
+    contacts = journal[personal][["case_id"]].assign(at=occurred[personal])
+    contacts = contacts[contacts["at"] <= pd.Timestamp(moment)]
+    last = contacts.groupby("case_id")["at"].max()
+    last_contact = _mapped_dates(cases["case_id"], last)
+    overdue = judged & ~(last_contact >= window_start).fillna(False).to_numpy(dtype=bool)
+    results.checked("contact-overdue", int(judged.sum()))
+    results.fail("contact-overdue", "cases", cases, overdue)
+
+
+def _budgets(
+    source: TableSource,
+    context: CheckContext,
+    results: Results,
+    cases: pd.DataFrame,
+    open_aid: np.ndarray,
+) -> None:
+    as_of = _on(context.as_of)
+    budgets = source.frame(
+        "budgets", ["budget_id", "source_key", "case_id", "valid_from", "valid_to", "status"]
+    )
+    approved = budgets[(budgets["status"] == "approved").fillna(False).to_numpy(dtype=bool)].copy()
+    approved["start"] = _dates(approved["valid_from"])
+    approved["end"] = _dates(approved["valid_to"])
+    current = approved[
+        (approved["start"] <= as_of) & (approved["end"].isna() | (approved["end"] >= as_of))
+    ]
+    with_current = set(current["case_id"])
+    if not context.delta:  # a delta need not hold the case's budgets
+        results.checked("open-case-without-current-budget", int(open_aid.sum()))
+        results.fail(
+            "open-case-without-current-budget",
+            "cases",
+            cases,
+            open_aid & ~cases["case_id"].isin(with_current).to_numpy(dtype=bool),
+        )
+
+    ordered, overlap = _overlaps(approved, "case_id", "budget_id")
+    results.checked("budget-periods-overlap", len(approved))
+    results.fail("budget-periods-overlap", "budgets", ordered, overlap, "valid_from")
+
+    items = source.frame("budget_items", ["budget_item_id", "source_key", "amount_chf"])
+    amounts = items["amount_chf"].astype("float64")
+    results.checked("amount-out-of-range", len(items))
+    results.fail(
+        "amount-out-of-range",
+        "budget_items",
+        items,
+        ((amounts < 0) | (amounts > context.params.max_budget_item_chf))
+        .fillna(False)
+        .to_numpy(dtype=bool),
+        "amount_chf",
+    )
+    payments = source.frame("payments", ["payment_id", "source_key", "amount_chf"])
+    paid = payments["amount_chf"].astype("float64")
+    results.checked("amount-out-of-range", len(payments))
+    results.fail(
+        "amount-out-of-range",
+        "payments",
+        payments,
+        ((paid < 0) | (paid > context.params.max_payment_chf)).fillna(False).to_numpy(dtype=bool),
+        "amount_chf",
+    )
+
+
+def _staff(
+    source: TableSource, results: Results, cases: pd.DataFrame, open_mask: np.ndarray
+) -> None:
+    staff = source.frame("staff", ["staff_id", "active"])
+    inactive = set(staff["staff_id"][(staff["active"] == False).fillna(False).to_numpy(dtype=bool)])  # noqa: E712
+    assigned = open_mask & cases["responsible_staff_id"].notna().to_numpy()
+    results.checked("responsible-staff-inactive", int(assigned.sum()))
+    results.fail(
+        "responsible-staff-inactive",
+        "cases",
+        cases,
+        assigned & cases["responsible_staff_id"].isin(inactive).fillna(False).to_numpy(dtype=bool),
+        "responsible_staff_id",
+    )
+
+
+def check_persons(source: TableSource, context: CheckContext, results: Results) -> None:
+    """Addresses whose periods overlap; birth dates in the future."""
+    persons = source.frame("persons", ["person_id", "source_key", "birth_date"])
+    results.checked("date-in-the-future", len(persons))
+    results.fail(
+        "date-in-the-future",
+        "persons",
+        persons,
+        (_dates(persons["birth_date"]) > _on(context.as_of)).fillna(False).to_numpy(dtype=bool),
+        "birth_date",
+    )
+    addresses = source.frame(
+        "addresses", ["address_id", "source_key", "person_id", "valid_from", "valid_to"]
+    )
+    frame = addresses.assign(
+        start=_dates(addresses["valid_from"]), end=_dates(addresses["valid_to"])
+    )
+    dated = frame[frame["start"].notna().to_numpy(dtype=bool)]
+    ordered, overlap = _overlaps(dated, "person_id", "address_id")
+    results.checked("address-periods-overlap", len(dated))
+    results.fail("address-periods-overlap", "addresses", ordered, overlap, "valid_from")
+
+
+__all__ = ["check_cases", "check_persons"]

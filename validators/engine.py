@@ -1,0 +1,249 @@
+"""Running the checks on a package and writing its validation report.
+
+    outcome = validate_package(Path("packages/0942-full"))
+    outcome.report.valid          # no error-severity finding
+    outcome.report.summary        # {"passed", "errors", "warnings", "infos"}
+
+`validate_package` opens (and so verifies) the package, runs every check, carries the
+extraction's findings in, judges the results under the rule profile, and writes
+`reports/validation.json` and `reports/validation.html` into the package (the manifest
+is updated to cover them) and, if asked, into a report folder. `regrade_package`
+judges the stored results against another profile without running the checks again.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from nffs_migration import __version__
+from nffs_migration.errors import PackageError
+from nffs_migration.intermediate_format.definition import TABLES
+from nffs_migration.intermediate_format.findings import Category, Report, Rule
+from nffs_migration.intermediate_format.reader import Package, add_files, open_package
+from nffs_migration.log import get_logger
+from nffs_migration.validators.conformance import check_conformance, check_integrity
+from nffs_migration.validators.domain import check_cases, check_persons
+from nffs_migration.validators.judge import judge
+from nffs_migration.validators.profile import Profile, load_profile
+from nffs_migration.validators.results import CheckContext, Results
+from nffs_migration.validators.source import PackageSource, TableSource
+
+log = get_logger(__name__)
+
+CHECKS = (check_conformance, check_integrity, check_cases, check_persons)
+REPORT_JSON = "reports/validation.json"
+REPORT_HTML = "reports/validation.html"
+
+
+@dataclass
+class ValidationOutcome:
+    """A validation: the judged report, the raw results, and what the report pages show."""
+
+    report: Report
+    results: Results
+    profile: Profile
+    as_of: date
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """validation.json: the contract's summary, rules and findings, plus meta and results."""
+        data = self.report.to_dict()
+        data["meta"] = self.meta
+        data["results"] = self.results.to_dict()
+        return data
+
+
+def run_checks(source: TableSource, context: CheckContext) -> Results:
+    """Run every check and carry the extraction's findings in."""
+    results = Results()
+    for check in CHECKS:
+        check(source, context, results)
+    extraction = source.extract_findings()
+    checked = {rule.id: rule.checked for rule in extraction.rules}
+    for finding in extraction.findings:
+        results.fail_one(
+            finding.rule_id, finding.table, finding.record_id, finding.source_key, finding.field
+        )
+    for rule_id, count in checked.items():
+        results.checked(rule_id, count)
+    return results
+
+
+def extraction_rules(source: TableSource) -> dict[str, Rule]:
+    """The rule records that came with the extraction's findings."""
+    return {
+        r.id: Rule(r.id, r.category, r.severity, r.table, r.id, r.description, r.description)
+        for r in source.extract_findings().rules
+    }
+
+
+def fill_rates(source: TableSource) -> dict[str, dict[str, float]]:
+    """Share of non-empty values per column of every table."""
+    return {name: source.fill_rates(name) for name in TABLES}
+
+
+def findings_by_year(source: TableSource, report: Report) -> dict[str, dict[str, int]]:
+    """Findings counted per opening year of the case they concern, and per category."""
+    cases = source.frame("cases", ["case_id", "opened_on"])
+    year_of_case = dict(
+        zip(
+            cases["case_id"],
+            pd.to_datetime(cases["opened_on"].astype(object), errors="coerce").dt.year,
+            strict=True,
+        )
+    )
+    category = {rule.id: rule.category for rule in report.rules}
+    wanted: dict[str, set[str]] = {}
+    for finding in report.findings:
+        if (
+            finding.record_id
+            and finding.table in TABLES
+            and "case_id" in TABLES[finding.table].column_names
+        ):
+            wanted.setdefault(finding.table, set()).add(finding.record_id)
+    case_of: dict[str, str] = {}
+    for table, ids in wanted.items():
+        if table == "cases":
+            case_of.update({i: i for i in ids})
+            continue
+        key = TABLES[table].primary_key
+        frame = source.frame(table, [key, "case_id"])
+        frame = frame[frame[key].isin(ids).to_numpy(dtype=bool)]
+        case_of.update(dict(zip(frame[key], frame["case_id"], strict=True)))
+    counts: dict[str, dict[str, int]] = {}
+    for finding in report.findings:
+        year = year_of_case.get(case_of.get(finding.record_id or "", ""))
+        label = str(int(year)) if year is not None and year == year else "no case"
+        bucket = counts.setdefault(label, {c.value: 0 for c in Category})
+        bucket[category.get(finding.rule_id, Category.CONFORMANCE).value] += 1
+    return dict(sorted(counts.items()))
+
+
+def validate(
+    source: TableSource,
+    as_of: date,
+    profile: Profile,
+    *,
+    package_meta: dict[str, Any] | None = None,
+) -> ValidationOutcome:
+    """Check, judge and describe a package's tables (the library core of `validate`)."""
+    delta = source.manifest is not None and source.manifest.batch.kind == "delta"
+    context = CheckContext(as_of=as_of, params=profile.params, delta=delta)
+    results = run_checks(source, context)
+    report = judge(results, profile, extraction_rules(source))
+    meta: dict[str, Any] = {
+        **(package_meta or {}),
+        "as_of": as_of.isoformat(),
+        "profile": profile.describe(),
+        "validated_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "tool_version": __version__,
+        "rows": {name: source.rows(name) for name in TABLES},
+        "fill_rates": fill_rates(source),
+    }
+    meta["findings_by_year"] = findings_by_year(source, report)
+    report.meta = meta
+    return ValidationOutcome(report, results, profile, as_of, meta)
+
+
+def _package_meta(package: Package) -> dict[str, Any]:
+    manifest = package.manifest
+    return {
+        "package_id": manifest.package_id,
+        "content_sha256": manifest.content_sha256,
+        "service_id": manifest.service_id,
+        "source_system": manifest.source_system,
+        "batch": manifest.batch.model_dump(),
+        "data_as_of": manifest.data_as_of.isoformat(),
+    }
+
+
+def write_reports(path: Path, outcome: ValidationOutcome, report_dir: Path | None = None) -> None:
+    """Write validation.json and validation.html into the package (and a report folder)."""
+    from nffs_migration.validators.html import render_html
+
+    data = outcome.to_dict()
+    text = json.dumps(data, indent=1, ensure_ascii=False) + "\n"
+    page = render_html(data)
+    add_files(path, {REPORT_JSON: text.encode(), REPORT_HTML: page.encode()})
+    if report_dir is not None:
+        report_dir.mkdir(parents=True, exist_ok=True)
+        (report_dir / "validation.json").write_text(text, encoding="utf-8")
+        (report_dir / "validation.html").write_text(page, encoding="utf-8")
+
+
+def validate_package(
+    path: Path,
+    *,
+    as_of: date | None = None,
+    profile_path: Path | None = None,
+    report_dir: Path | None = None,
+    write: bool = True,
+) -> ValidationOutcome:
+    """Validate a package on disk and write its reports."""
+    profile = load_profile(profile_path)
+    with open_package(path) as package:
+        day = as_of or package.manifest.data_as_of.date()
+        outcome = validate(
+            PackageSource(package), day, profile, package_meta=_package_meta(package)
+        )
+    if write:
+        write_reports(path, outcome, report_dir)
+    log.info("validated %s: %s", path.name, outcome.report.summary)
+    return outcome
+
+
+def regrade_package(
+    path: Path, *, profile_path: Path | None = None, report_dir: Path | None = None
+) -> ValidationOutcome:
+    """Judge a package's stored check results against another profile, without re-checking."""
+    profile = load_profile(profile_path)
+    with open_package(path) as package:
+        stored = package.root / REPORT_JSON
+        if not stored.exists():
+            raise PackageError(f"{path.name}: has no {REPORT_JSON} to regrade; run validate first")
+        data = json.loads(stored.read_text(encoding="utf-8"))
+        if data.get("meta", {}).get("content_sha256") != package.manifest.content_sha256:
+            raise PackageError(
+                f"{path.name}: {REPORT_JSON} belongs to other content; validate again"
+            )
+        results = Results.from_dict(data["results"])
+        extraction = extraction_rules(PackageSource(package))
+        report = judge(results, profile, extraction)
+        meta = {
+            **data["meta"],
+            "profile": profile.describe(),
+            "regraded_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        }
+        report.meta = meta
+        outcome = ValidationOutcome(
+            report, results, profile, date.fromisoformat(meta["as_of"]), meta
+        )
+    write_reports(path, outcome, report_dir)
+    return outcome
+
+
+def stored_report(package: Package) -> Report | None:
+    """The validation report stored in a package, if any and if it matches its content."""
+    stored = package.root / REPORT_JSON
+    if not stored.exists():
+        return None
+    data = json.loads(stored.read_text(encoding="utf-8"))
+    if data.get("meta", {}).get("content_sha256") != package.manifest.content_sha256:
+        return None
+    return Report.from_dict(data)
+
+
+__all__ = [
+    "ValidationOutcome",
+    "regrade_package",
+    "run_checks",
+    "stored_report",
+    "validate",
+    "validate_package",
+]

@@ -1,0 +1,139 @@
+"""Rule profiles: severities, thresholds and parameters, with the canton's default.
+
+A profile is YAML (`validators/profiles/canton-default.yaml` is the canton's). A service
+profile `extends:` another and overrides rules or parameters. A rule's threshold (as in
+OHDSI's Data Quality Dashboard) is the share of checked records that may fail before
+the rule fails; the findings of a tolerated rule become `info`. Lowering a rule's
+severity below the profile it extends, or tolerating errors, needs `allowed_by:` (who
+allowed it, and when): a service cannot quietly turn an error into a warning.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from nffs_migration.errors import ConfigurationError
+from nffs_migration.intermediate_format.findings import Severity
+from nffs_migration.validators.results import Params
+
+PROFILES = Path(__file__).parent / "profiles"
+DEFAULT = PROFILES / "canton-default.yaml"
+RANK = {Severity.INFO: 0, Severity.WARNING: 1, Severity.ERROR: 2}
+RULE_KEYS = {"severity", "threshold", "allowed_by"}
+
+
+@dataclass(frozen=True)
+class RuleSetting:
+    """A rule's severity and threshold in a profile, and who allowed a relaxation."""
+
+    severity: Severity | None = None
+    threshold: float = 0.0
+    allowed_by: str | None = None
+
+
+@dataclass(frozen=True)
+class Profile:
+    """A resolved profile: every rule setting and the parameters of the checks."""
+
+    name: str
+    rules: dict[str, RuleSetting] = field(default_factory=dict)
+    params: Params = field(default_factory=Params)
+    sources: tuple[str, ...] = ()
+
+    def setting(self, rule_id: str) -> RuleSetting:
+        """The setting of a rule (an empty one when the profile does not name it)."""
+        return self.rules.get(rule_id, RuleSetting())
+
+    def describe(self) -> dict[str, Any]:
+        """Name and file checksums, for the report."""
+        return {"name": self.name, "files": list(self.sources)}
+
+
+def _read(path: Path) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise ConfigurationError(f"{path}: cannot read the rule profile ({exc})") from None
+    if not isinstance(data, dict):
+        raise ConfigurationError(
+            f"{path}: a rule profile is a mapping with profile:, rules:, params:"
+        )
+    return data
+
+
+def load_profile(path: Path | None = None) -> Profile:
+    """Load a profile (default: the canton's) and resolve what it extends."""
+    from nffs_migration.validators.catalog import RULES
+
+    chain: list[tuple[Path, dict[str, Any]]] = []
+    current: Path | None = path or DEFAULT
+    while current is not None:
+        data = _read(current)
+        chain.append((current, data))
+        parent = data.get("extends")
+        if parent is None:
+            current = None
+        else:
+            candidate = PROFILES / f"{parent}.yaml"
+            current = candidate if candidate.exists() else (current.parent / f"{parent}.yaml")
+            if not current.exists():
+                raise ConfigurationError(f"{chain[-1][0]}: extends unknown profile {parent!r}")
+            if len(chain) > 5:
+                raise ConfigurationError(f"{path}: profiles extend each other in a loop")
+    rules: dict[str, RuleSetting] = {}
+    params: dict[str, Any] = {}
+    known_params = set(Params.__dataclass_fields__)
+    for depth, (source, data) in enumerate(reversed(chain)):
+        for key, value in (data.get("params") or {}).items():
+            if key not in known_params:
+                raise ConfigurationError(
+                    f"{source}: unknown parameter {key!r}; known: {', '.join(sorted(known_params))}"
+                )
+            params[key] = value
+        for rule_id, entry in (data.get("rules") or {}).items():
+            entry = entry or {}
+            unknown = set(entry) - RULE_KEYS
+            if unknown:
+                raise ConfigurationError(
+                    f"{source}: rules.{rule_id} has unknown keys {sorted(unknown)}"
+                )
+            base = rules.get(rule_id, RuleSetting())
+            try:
+                severity = Severity(entry["severity"]) if "severity" in entry else base.severity
+            except ValueError:
+                raise ConfigurationError(
+                    f"{source}: rules.{rule_id}.severity must be error, warning or info"
+                ) from None
+            threshold = float(entry.get("threshold", base.threshold))
+            if not 0.0 <= threshold <= 1.0:
+                raise ConfigurationError(
+                    f"{source}: rules.{rule_id}.threshold is a share between 0 and 1"
+                )
+            allowed_by = entry.get(
+                "allowed_by", base.allowed_by if entry.get("severity") is None else None
+            )
+            default = base.severity or (RULES[rule_id].severity if rule_id in RULES else None)
+            lowered = (
+                severity is not None and default is not None and RANK[severity] < RANK[default]
+            )
+            tolerates_errors = threshold > 0 and (severity or default) is Severity.ERROR
+            if depth > 0 and (lowered or tolerates_errors) and not allowed_by:
+                raise ConfigurationError(
+                    f"{source}: rules.{rule_id} relaxes the {default} rule; "
+                    "say who allowed it with allowed_by:"
+                )
+            rules[rule_id] = RuleSetting(severity, threshold, allowed_by)
+    digests = tuple(
+        f"{p.name} sha256:{hashlib.sha256(p.read_bytes()).hexdigest()[:12]}" for p, _ in chain
+    )
+    return Profile(
+        str(chain[0][1].get("profile", chain[0][0].stem)), rules, Params.from_dict(params), digests
+    )
+
+
+__all__ = ["DEFAULT", "Profile", "RuleSetting", "load_profile"]

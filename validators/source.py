@@ -1,0 +1,177 @@
+"""What the checks read: a package on disk, or tables in memory (rule cases, tests).
+
+Checks ask for the columns they need (`frame(name, columns)`), so a 10-million-row
+journal is read as three narrow columns, not whole; conformance reads each table in
+batches. Frames are Arrow-backed pandas frames in the format's types.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import OrderedDict
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+
+import pandas as pd
+from typing_extensions import override
+
+from nffs_migration.intermediate_format.definition import TABLES
+from nffs_migration.intermediate_format.findings import Report
+from nffs_migration.intermediate_format.manifest import Manifest
+from nffs_migration.intermediate_format.reader import Package
+
+BATCH_ROWS = 1_000_000
+#: Columns kept in memory between checks (each can be millions of rows).
+COLUMN_CACHE = 24
+
+
+class TableSource:
+    """Access to a package's tables for the checks."""
+
+    manifest: Manifest | None
+
+    def frame(self, name: str, columns: Sequence[str] | None = None) -> pd.DataFrame:
+        """A table (or some of its columns) as a frame."""
+        raise NotImplementedError
+
+    def batches(self, name: str) -> Iterator[pd.DataFrame]:
+        """A whole table in batches of at most `BATCH_ROWS` rows."""
+        raise NotImplementedError
+
+    def rows(self, name: str) -> int:
+        """Number of rows of a table."""
+        raise NotImplementedError
+
+    def file_checksum(self, relative: str) -> tuple[str, int] | None:
+        """SHA-256 and size of a file of the package, or None if it is not there."""
+        raise NotImplementedError
+
+    def extract_findings(self) -> Report:
+        """What extraction recorded (empty when nothing)."""
+        return Report()
+
+    def fill_rates(self, name: str) -> dict[str, float]:
+        """Share of non-null values per column of a table."""
+        filled: dict[str, int] = {}
+        rows = 0
+        for batch in self.batches(name):
+            rows += len(batch)
+            for column, count in batch.notna().sum().items():
+                filled[str(column)] = filled.get(str(column), 0) + int(count)
+        return {column: (count / rows if rows else 0.0) for column, count in filled.items()}
+
+
+class PackageSource(TableSource):
+    """The tables of a verified package on disk, read column by column."""
+
+    def __init__(self, package: Package) -> None:
+        self.package = package
+        self.manifest = package.manifest
+        self._columns: OrderedDict[tuple[str, str], pd.Series] = OrderedDict()
+
+    def _column(self, name: str, column: str) -> pd.Series:
+        """One column of a table, read once and kept while checks still ask for it."""
+        import pyarrow.parquet as pq
+
+        key = (name, column)
+        cached = self._columns.get(key)
+        if cached is not None:
+            self._columns.move_to_end(key)
+            return cached
+        entry = self.package.manifest.tables[name]
+        field = TABLES[name].arrow_schema.field(column)
+        array = (
+            pq.read_table(self.package.root / entry.file, columns=[column])
+            .column(0)
+            .cast(field.type)
+        )
+        series = pd.Series(array.to_pandas(types_mapper=pd.ArrowDtype), name=column)
+        self._columns[key] = series
+        while len(self._columns) > COLUMN_CACHE:
+            self._columns.popitem(last=False)
+        return series
+
+    @override
+    def frame(self, name: str, columns: Sequence[str] | None = None) -> pd.DataFrame:
+        wanted = list(columns) if columns else list(TABLES[name].column_names)
+        return pd.DataFrame({column: self._column(name, column) for column in wanted})
+
+    @override
+    def fill_rates(self, name: str) -> dict[str, float]:
+        """Share of non-null values per column, from the Parquet statistics where present."""
+        import pyarrow.parquet as pq
+
+        entry = self.package.manifest.tables[name]
+        metadata = pq.ParquetFile(self.package.root / entry.file).metadata
+        rows = metadata.num_rows
+        nulls = dict.fromkeys(TABLES[name].column_names, 0)
+        for group in range(metadata.num_row_groups):
+            row_group = metadata.row_group(group)
+            for index in range(row_group.num_columns):
+                chunk = row_group.column(index)
+                column = chunk.path_in_schema
+                if column not in nulls:
+                    continue
+                statistics = chunk.statistics
+                if statistics is None or not statistics.has_null_count:
+                    return super().fill_rates(name)
+                nulls[column] += statistics.null_count
+        return {column: (1 - count / rows) if rows else 0.0 for column, count in nulls.items()}
+
+    @override
+    def batches(self, name: str) -> Iterator[pd.DataFrame]:
+        for batch in self.package.iter_batches(name, BATCH_ROWS):
+            yield batch.to_pandas(types_mapper=pd.ArrowDtype)
+
+    @override
+    def rows(self, name: str) -> int:
+        return self.package.manifest.tables[name].rows
+
+    @override
+    def file_checksum(self, relative: str) -> tuple[str, int] | None:
+        # The reader verified every file against the manifest when it opened the package.
+        entry = self.package.manifest.files.get(relative)
+        return None if entry is None else (entry.sha256, entry.bytes)
+
+    @override
+    def extract_findings(self) -> Report:
+        return self.package.extract_findings()
+
+
+@dataclass
+class MemorySource(TableSource):
+    """Tables held in memory, for rule cases and tests; missing tables are empty."""
+
+    tables: dict[str, pd.DataFrame]
+    files: dict[str, bytes] = field(default_factory=dict)
+    manifest: Manifest | None = None
+    findings: Report = field(default_factory=Report)
+
+    @override
+    def frame(self, name: str, columns: Sequence[str] | None = None) -> pd.DataFrame:
+        frame = self.tables.get(name)
+        if frame is None:
+            frame = TABLES[name].empty_frame()
+        return frame[list(columns)] if columns else frame
+
+    @override
+    def batches(self, name: str) -> Iterator[pd.DataFrame]:
+        yield self.frame(name)
+
+    @override
+    def rows(self, name: str) -> int:
+        return len(self.frame(name))
+
+    @override
+    def file_checksum(self, relative: str) -> tuple[str, int] | None:
+        content = self.files.get(relative)
+        if content is None:
+            return None
+        return hashlib.sha256(content).hexdigest(), len(content)
+
+    @override
+    def extract_findings(self) -> Report:
+        return self.findings
+
+
+__all__ = ["BATCH_ROWS", "MemorySource", "PackageSource", "TableSource"]
