@@ -71,6 +71,7 @@ from nffs_migration.cli import extract as _extract  # noqa: E402,F401
 from nffs_migration.cli import load as _load  # noqa: E402,F401
 from nffs_migration.cli import mapping as _mapping  # noqa: E402,F401
 from nffs_migration.cli import migrate as _migrate  # noqa: E402,F401
+from nffs_migration.cli import privacy as _privacy  # noqa: E402,F401
 from nffs_migration.cli import sample as _sample  # noqa: E402,F401
 from nffs_migration.cli import seal as _seal  # noqa: E402,F401
 from nffs_migration.cli import validate as _validate  # noqa: E402,F401
