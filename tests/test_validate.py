@@ -8,6 +8,7 @@ import subprocess
 from datetime import date
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from extractor_kit import extract
 
@@ -149,6 +150,54 @@ def test_validate_command_exit_codes_and_csv_export(cli, realistic, tmp_path: Pa
     assert len(lines) == len(outcome.report.findings) + 1
     assert (tmp_path / "r" / "validation.html").exists()
     assert cli("validate", str(tmp_path / "nothing")).exit_code == 2
+
+
+def test_show_values_is_refused_unless_stdout_is_a_terminal(cli, realistic, tmp_path: Path) -> None:
+    _, package, _ = realistic
+    copy = tmp_path / "p"
+    shutil.copytree(package, copy)
+    before = sorted(p.name for p in (copy / "reports").iterdir())
+    result = cli("validate", str(copy), "--show-values")
+    assert result.exit_code == 2 and "terminal only" in result.stderr
+    assert sorted(p.name for p in (copy / "reports").iterdir()) == before
+    assert cli("validate", str(copy), "--rule", "ahvn13-check-digit").exit_code == 2
+
+
+def test_show_values_prints_the_value_of_each_finding_in_the_terminal_only(
+    cli, realistic, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog
+) -> None:
+    from nffs_migration.cli import validate as validate_command
+
+    _, package, outcome = realistic
+    copy = tmp_path / "p"
+    shutil.copytree(package, copy)
+    monkeypatch.setattr(validate_command, "_stdout_is_terminal", lambda: True)
+    monkeypatch.setenv("COLUMNS", "400")
+    with_field = [
+        f for f in outcome.report.findings if f.table == "persons" and f.field and f.record_id
+    ]
+    assert with_field, "the realistic source has findings on persons' fields"
+    finding = with_field[0]
+    with open_package(copy) as opened:
+        persons = opened.frame("persons").set_index("person_id")
+    value = persons.loc[finding.record_id, finding.field]
+    expected = "(empty)" if value is None or value is pd.NA else str(value)
+
+    result = cli(
+        "-vv", "validate", str(copy), "--show-values", "--rule", finding.rule_id, "--per-rule", "50"
+    )
+    assert result.exit_code in (0, 1), result.stderr
+    shown = result.stdout.split("values behind the findings", 1)[1]
+    rows = [line for line in shown.splitlines() if finding.record_id in line]
+    assert rows and expected in rows[0]
+    # only the asked rule, and the value is in no log record, report or stderr
+    other_rules = {f.rule_id for f in outcome.report.findings} - {finding.rule_id}
+    assert not [r for r in other_rules if f" {r} " in shown]
+    if expected != "(empty)":
+        assert expected not in result.stderr
+        assert expected not in caplog.text
+        reports = copy / "reports"
+        assert not [p for p in reports.iterdir() if expected in p.read_text(errors="replace")]
 
 
 def test_zip_package_is_validated_and_rewritten(tmp_path: Path) -> None:

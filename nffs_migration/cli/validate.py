@@ -8,10 +8,12 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from nffs_migration.cli.app import app, example
-from nffs_migration.errors import DataErrors
+from nffs_migration.errors import DataErrors, UsageError
+from nffs_migration.intermediate_format.findings import Finding
 from nffs_migration.ui import err_console, out_console
 
 STYLE = {"error": "bold red", "warning": "yellow", "info": "dim"}
@@ -23,6 +25,7 @@ STYLE = {"error": "bold red", "warning": "yellow", "info": "dim"}
         "nffs-migrate validate packages/0942-full --as-of 2026-06-30 --report-dir reports/0942",
         "nffs-migrate validate packages/0942-full --regrade --profile 0942-profile.yaml",
         "nffs-migrate validate packages/0942-full --export-findings findings.csv",
+        "nffs-migrate validate packages/0942-full --show-values --rule ahvn13-check-digit",
     ),
 )
 def validate(
@@ -47,6 +50,22 @@ def validate(
         Path | None,
         typer.Option("--export-findings", help="Write every finding as CSV (for the clerks)."),
     ] = None,
+    show_values: Annotated[
+        bool,
+        typer.Option(
+            "--show-values",
+            help="Also print the value behind each finding (personal data): to a terminal "
+            "only, never to a file, a pipe, a report or the logs.",
+        ),
+    ] = False,
+    rules: Annotated[
+        list[str] | None,
+        typer.Option("--rule", help="With --show-values: only this rule (repeatable)."),
+    ] = None,
+    per_rule: Annotated[
+        int,
+        typer.Option("--per-rule", min=1, help="With --show-values: findings shown per rule."),
+    ] = 20,
 ) -> None:
     """Check a package: conformance, completeness, integrity, plausibility, currency.
 
@@ -55,6 +74,13 @@ def validate(
     """
     from nffs_migration.validators import regrade_package, validate_package
 
+    if show_values and not _stdout_is_terminal():
+        raise UsageError(
+            "--show-values prints personal data to a terminal only, and stdout is "
+            "redirected or piped; run it in a terminal, or use --export-findings for keys"
+        )
+    if (rules or per_rule != 20) and not show_values:
+        raise UsageError("--rule and --per-rule go with --show-values")
     if regrade:
         outcome = regrade_package(package, profile_path=profile, report_dir=report_dir)
     else:
@@ -87,6 +113,8 @@ def validate(
     if table.row_count:
         out_console.print(table)
     summary = report.summary
+    if show_values:
+        _print_values(package, report.findings, rules or [], per_rule)
     if export_findings is not None:
         with export_findings.open("w", newline="", encoding="utf-8") as handle:
             writer = csv.writer(handle)
@@ -114,3 +142,37 @@ def validate(
     )
     if not summary["passed"]:
         raise DataErrors(f"{package.name} has {summary['errors']:,} errors; loading is blocked")
+
+
+def _stdout_is_terminal() -> bool:
+    return out_console.is_terminal
+
+
+def _print_values(package: Path, findings: list[Finding], rules: list[str], per_rule: int) -> None:
+    """Print each finding with its value, a few per rule, to the terminal (never logged)."""
+    from nffs_migration.validators.values import finding_values, first_per_rule
+
+    unknown = sorted(set(rules) - {f.rule_id for f in findings})
+    if unknown:
+        err_console.print(f"[yellow]no findings of rule {', '.join(unknown)}[/]")
+    chosen = first_per_rule((f for f in findings if not rules or f.rule_id in rules), per_rule)
+    table = Table(
+        title=f"values behind the findings ({per_rule} per rule at most; personal data: "
+        "do not copy it into tickets or mails)",
+    )
+    table.add_column("rule", overflow="fold")
+    table.add_column("record", overflow="fold")
+    table.add_column("source key", overflow="fold")
+    table.add_column("field", overflow="fold")
+    table.add_column("value", overflow="fold")
+    for shown in finding_values(package, chosen):
+        f = shown.finding
+        if shown.value is not None:
+            value = escape(shown.value)
+        elif f.record_id is None:
+            value = "[dim](in the source only)[/]"
+        else:
+            value = "[dim](the whole record)[/]"
+        field = f"{f.table}.{f.field}" if f.field else f.table
+        table.add_row(f.rule_id, f.record_id or "", f.source_key or "", field, value)
+    out_console.print(table)
