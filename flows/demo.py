@@ -78,7 +78,7 @@ def prepare(
                 "documents_store": str((workdir / "documents").resolve()),
             },
             "ledger": {"url": f"sqlite:///{(workdir / 'ledger.db').resolve()}"},
-            "workdir": str((workdir / "work" / service.service_id).resolve()),
+            "workdir": str((workdir / "runs" / service.service_id).resolve()),
             "plan": {"wave": 1 + index // 2, "deltas": 0, "as_of": DEFAULT_AS_OF.isoformat()},
         }
         path = workdir / "services" / f"{service.service_id}.yaml"

@@ -173,7 +173,7 @@ def demo(
     print_status(ledger)
     out_console.print(
         f"done in {time.perf_counter() - started:.0f} s. "
-        f"Reports: {workdir}/work/*/packages/*/reports/validation.html; dashboard: "
+        f"Reports: {workdir}/runs/*/packages/*/reports/validation.html; dashboard: "
         f"nffs-migrate status --ledger sqlite:///{(workdir / 'ledger.db').resolve()} "
         "--html status.html"
     )
