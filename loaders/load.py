@@ -220,6 +220,13 @@ def _load_tables(
             if connection.dialect.name == "postgresql"
             else SqliteStager(connection)
         )
+        full = manifest.batch.kind == "full"
+        # A full package removes the rows of its scope that it no longer holds; where the
+        # scope held nothing before (a first load), there is nothing to remove.
+        held = {
+            name: full and stager.scope_has_rows(name, manifest.service_id, manifest.source_system)
+            for name in TABLES
+        }
         for name in TABLES:
             staged = 0
             stager.create(name)
@@ -230,10 +237,12 @@ def _load_tables(
                     progress(name, staged)
             inserted, updated = stager.upsert(name, manifest.package_id)
             counts[name] = {"rows": staged, "inserted": inserted, "updated": updated}
-        if manifest.batch.kind == "full":
+        if full:
             for name in reversed(list(TABLES)):
-                counts[name]["deleted"] = stager.delete_missing(
-                    name, manifest.service_id, manifest.source_system
+                counts[name]["deleted"] = (
+                    stager.delete_missing(name, manifest.service_id, manifest.source_system)
+                    if held[name]
+                    else 0
                 )
         log_table = METADATA.tables[LOAD_LOG_TABLE]
         connection.execute(
@@ -299,6 +308,14 @@ class _Stager:
         updated = {c: statement.excluded[c] for c in [*columns, PACKAGE_COLUMN] if c != key}
         self.connection.execute(statement.on_conflict_do_update(index_elements=[key], set_=updated))
         return int(total) - int(existing), int(existing)
+
+    def scope_has_rows(self, name: str, service_id: str, source_system: str) -> bool:
+        """Whether the target holds any row of this service and source system."""
+        target = METADATA.tables[name]
+        scope = sa.exists().where(
+            target.c.service_id == service_id, target.c.source_system == source_system
+        )
+        return bool(self.connection.execute(sa.select(scope)).scalar())
 
     def delete_missing(self, name: str, service_id: str, source_system: str) -> int:
         """Remove the scope's rows that the full package no longer holds."""

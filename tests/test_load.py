@@ -137,6 +137,32 @@ def test_delta_updates_and_inserts_without_duplicates(clean, target: str, tmp_pa
     assert load_package(delta, target, documents_store=tmp_path / "docs").already_loaded
 
 
+def test_a_later_full_package_removes_the_rows_it_no_longer_holds(
+    clean, target: str, tmp_path: Path
+) -> None:
+    source, package = clean
+    work = tmp_path / "source"
+    shutil.copytree(source.out, work)
+    first = tmp_path / "first"
+    shutil.copytree(package, first)
+    result = load_package(first, target, documents_store=tmp_path / "docs")
+    assert all(counts.get("deleted", 0) == 0 for counts in result.rows.values())
+    with open_package(first) as opened:
+        payments = opened.manifest.tables["payments"].rows
+    with sqlite3.connect(work / "klibnet.sqlite") as db:
+        gone = db.execute("select min(ZahlungID) from tblZahlung").fetchone()[0]
+        db.execute("delete from tblZahlung where ZahlungID = ?", (gone,))
+    second = tmp_path / "second"
+    moved = type(source)(source.system, work, source.paths, source.truth)
+    extract("klibnet", moved, KLIBNET["klibnet"], second)
+    result = load_package(second, target, documents_store=tmp_path / "docs")
+    assert result.rows["payments"]["deleted"] == 1
+    assert result.rows["payments"]["updated"] == payments - 1
+    assert _count(target, "payments") == payments - 1
+    assert _count(target, "payments", f"where source_key = '{gone}'") == 0
+    assert reconcile_package(second, target).matches
+
+
 def test_tampered_package_is_refused(clean, target: str, tmp_path: Path) -> None:
     _, package = clean
     copy = tmp_path / "p"
