@@ -7,9 +7,13 @@ Each function takes what a legacy source holds and returns the canonical value o
   digit become `ahvn13`; 11 digits are the old number; anything else is invalid;
 - dates: `dd.mm.yyyy`, `00.00.yyyy` (year only), `00.mm.yyyy` (month only), ISO,
   `1900-01-01` (unknown) and `9999-12-31` (open end) to null;
-- Swiss amounts: `1'234.50`, `1234,50`, `-0.00` to exact decimals;
+- Swiss amounts: `1'234.50`, `1234,50`, `-0.00` to exact decimals; text with more than
+  two decimal places (`1.234`, a thousands group or a digit too many) is not an amount;
 - durations: `hh:mm` and decimal hours to minutes;
 - names trimmed; RTF turned into plain text with `striprtf` (umlauts intact).
+
+A blank is what Python's `str.isspace` says, in the scalar and the vectorised (Arrow)
+functions alike.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation
 
 import numpy as np
 import pandas as pd
@@ -34,6 +38,16 @@ from nffs_migration.intermediate_format.formats import (
 UNKNOWN_DATE = date(1900, 1, 1)
 OPEN_END = date(9999, 12, 31)
 CENT = Decimal("0.01")
+#: Amounts and hours of 10^26 and more are not values of the field: they are refused
+#: before rounding, which the decimal context (28 digits) could not do for them.
+_HUGE_EXPONENT = 26
+#: Rounding to the centime (or the minute) in a context wide enough for any value below
+#: 10^26, whatever the caller's decimal context.
+_ROUNDING = Context(prec=32)
+#: RE2's `\s` is `[\t\n\f\r ]` only; with these it is exactly Python's `str.isspace`
+#: (checked over every code point), so that the vectorised functions agree with the
+#: scalar ones (`str.split`, `re`'s `\s`).
+BLANK_RE2 = r"\s\x0b\x1c-\x1f\x{85}\p{Z}"
 
 
 @dataclass(frozen=True)
@@ -60,13 +74,16 @@ def ahv(raw: str | None) -> Ahv:
     digits = ahvn13_compact(str(raw))
     if not digits:
         return Ahv()
-    if len(digits) == 13 and digits.isdigit() and digits.startswith("756"):
+    # ASCII only: `str.isdigit` is also true for Arabic-Indic, full-width or superscript
+    # digits, which the format's patterns (^[0-9]{11}$) do not take.
+    ascii_digits = digits.isascii() and digits.isdigit()
+    if len(digits) == 13 and ascii_digits and digits.startswith("756"):
         if ahvn13_valid(digits):
             return Ahv(ahvn13=digits)
         return Ahv(
             problem=Problem("ahvn13-check-digit", "AHV number has a wrong check digit; set to null")
         )
-    if len(digits) == 11 and digits.isdigit():
+    if len(digits) == 11 and ascii_digits:
         return Ahv(old=digits)
     return Ahv(
         problem=Problem(
@@ -156,8 +173,10 @@ def text_datetime(raw: str | None) -> datetime | None:
 def swiss_amount(raw: str | float | int | Decimal | None) -> Decimal | None:
     """Parse an amount (`1'234.50`, `1234,50`, `-0.00`, 1234.5) into a decimal with 2 places.
 
-    Returns None when the text is not an amount. Floats from databases are rounded to
-    the centime (SQLite stores `money` as REAL).
+    Returns None when the text is not an amount, and for 10^26 or more. Text with more
+    than two decimal places (`1.234`, `12,345`) is not an amount either: it is a
+    thousands group taken for decimals, or digits that rounding would drop. Numbers
+    from databases are rounded to the centime (SQLite stores `money` as REAL).
     """
     if raw is None:
         return None
@@ -181,9 +200,11 @@ def swiss_amount(raw: str | float | int | Decimal | None) -> Decimal | None:
             value = Decimal(text)
         except InvalidOperation:
             return None
-    if not value.is_finite():
+        if value.is_finite() and int(value.as_tuple().exponent) < -2:
+            return None
+    if not value.is_finite() or value.adjusted() >= _HUGE_EXPONENT:
         return None
-    value = value.quantize(CENT, rounding=ROUND_HALF_UP)
+    value = value.quantize(CENT, rounding=ROUND_HALF_UP, context=_ROUNDING)
     return value + Decimal("0.00") if value.is_zero() else value  # -0.00 becomes 0.00
 
 
@@ -198,14 +219,20 @@ def duration_minutes(raw: str | None) -> int | None:
 
 
 def hours_to_minutes(hours: Decimal | float | str | None) -> int | None:
-    """KiSS durations in decimal hours (`0.75`) to whole minutes."""
+    """KiSS durations in decimal hours (`0.75`) to whole minutes; None when not a number.
+
+    NaN, infinities and 10^24 hours or more are None (no duration, never an exception).
+    """
     if hours is None:
         return None
     try:
         value = Decimal(str(hours))
     except InvalidOperation:
         return None
-    return int((value * 60).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    if not value.is_finite() or value.adjusted() >= _HUGE_EXPONENT - 2:
+        return None
+    minutes = _ROUNDING.multiply(value, Decimal(60))
+    return int(minutes.quantize(Decimal(1), rounding=ROUND_HALF_UP, context=_ROUNDING))
 
 
 def name(raw: str | None) -> str | None:
@@ -216,14 +243,49 @@ def name(raw: str | None) -> str | None:
     return cleaned or None
 
 
+#: What `striprtf` raises for, found in one pass that steps over escaped backslashes (an
+#: escaped backslash followed by `bin` is text): `\uc` without a number, `\uN` (checked
+#: for its range), `\bin` without a length.
+_RTF_HAZARDS = re.compile(
+    r"\\\\|\\(?P<uc>uc)(?![a-zA-Z]|-?\d)|\\u(?P<u>-?\d{1,10})|\\(?P<bin>bin)(?!\d)"
+)
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _rtf_safe(match: re.Match[str]) -> str:
+    if match["uc"]:
+        return "\\uc1"
+    if match["bin"]:
+        return "\\bin0"
+    if match["u"] is not None:
+        code = int(match["u"])
+        code += 0x10000 if code < 0 else 0
+        return match[0] if 0 <= code <= 0x10FFFF else "\\u65533"
+    return match[0]
+
+
 def plain_text(raw: str | None) -> str | None:
-    r"""Journal text as plain text: RTF (`{\rtf1 ...}`) converted, other text kept."""
+    r"""Journal text as plain text: RTF (`{\rtf1 ...}`) converted, other text kept.
+
+    Malformed RTF never raises: a `\uc` without a number counts as `\uc1`, a `\uN`
+    outside Unicode as U+FFFD, a `\bin` without a length as `\bin0`. A character beyond
+    the BMP, written as two `\uN` surrogates, comes back whole; a lone surrogate becomes
+    U+FFFD. RTF that `striprtf` still cannot read is kept as it is.
+    """
     if raw is None:
         return None
     text = str(raw)
-    if text.lstrip().startswith("{\\rtf"):
-        text = rtf_to_text(text, encoding="cp1252", errors="replace").strip()
-    return text
+    if not text.lstrip().startswith("{\\rtf"):
+        return text
+    try:
+        converted = rtf_to_text(
+            _RTF_HAZARDS.sub(_rtf_safe, text), encoding="cp1252", errors="replace"
+        )
+    except (ValueError, OverflowError, TypeError, LookupError):
+        return text  # the last resort: what striprtf still cannot read stays as it was
+    if _SURROGATE.search(converted):
+        converted = converted.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    return converted.strip()
 
 
 __all__ = [
@@ -250,7 +312,8 @@ def names(values: pd.Series) -> pd.Series:
     array = pa.array(values, from_pandas=True)
     if not pa.types.is_string(array.type) and not pa.types.is_large_string(array.type):
         array = array.cast(pa.string())
-    collapsed = pc.utf8_trim_whitespace(pc.replace_substring_regex(array, r"\s+", " "))
+    blanks = pc.replace_substring_regex(array, f"[{BLANK_RE2}]+", " ")
+    collapsed = pc.utf8_trim_whitespace(blanks)
     cleaned = pc.if_else(pc.equal(collapsed, ""), pa.scalar(None, pa.string()), collapsed)
     return pd.Series(cleaned, index=values.index, dtype=pd.ArrowDtype(pa.string()))
 
@@ -268,7 +331,7 @@ class AhvColumn:
 def ahv_column(values: pd.Series) -> AhvColumn:
     """`ahv` for a whole column, vectorised (same results as the scalar function)."""
     array = pa.array(values, from_pandas=True).cast(pa.string())
-    compact = pc.replace_substring_regex(array, r"[\s.\-]", "")
+    compact = pc.replace_substring_regex(array, f"[{BLANK_RE2}.\\-]", "")
     compact = pc.if_else(pc.equal(compact, ""), pa.scalar(None, pa.string()), compact)
     new_shape = pc.fill_null(pc.match_substring_regex(compact, r"^756[0-9]{10}$"), False)
     old_shape = pc.fill_null(pc.match_substring_regex(compact, r"^[0-9]{11}$"), False)

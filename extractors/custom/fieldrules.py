@@ -190,6 +190,8 @@ def parse_rule(
             rule.extract = re.compile(pattern) if isinstance(pattern, str) and pattern else None
         except re.error as exc:
             problems.error(line, f"{where}: extract is not a regular expression ({exc.msg})")
+        except (OverflowError, RecursionError):  # `a{99999999999}`, thousands of nested groups
+            problems.error(line, f"{where}: extract is a regular expression too large to use")
         else:
             if rule.extract is None:
                 problems.error(line, f"{where}: extract must be a regular expression (text)")

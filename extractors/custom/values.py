@@ -22,9 +22,15 @@ UNKNOWN_DATE = date(1900, 1, 1)
 OPEN_END = date(9999, 12, 31)
 CENT = Decimal("0.01")
 EXCEL = "excel"
-#: Day 0 of Excel's serial dates (1900 system, with its leap-year bug before March 1900).
+#: Day 0 of Excel's serial dates in the 1900 system, right from serial 61 (01.03.1900) on.
+#: Excel counts a 29.02.1900 that did not exist (serial 60), so serials 1 to 59 are one
+#: day later than this epoch says (serial 1 is 01.01.1900).
 EXCEL_EPOCH = datetime(1899, 12, 30)  # noqa: DTZ001 - local civil time, as the source has it
+EXCEL_FICTITIOUS_DAY = 60  # 29.02.1900
 EXCEL_MAX_SERIAL = 2_958_465  # 31.12.9999
+_MS_PER_DAY = 86_400_000
+#: The integers the format holds (int64).
+_INT64 = range(-(2**63), 2**63)
 
 DATE_FORMAT_PROBLEM = "date-format"
 DATE_IMPOSSIBLE = "date-impossible"
@@ -149,9 +155,20 @@ def _from_cell(cell: date | datetime, timestamp: bool) -> ParsedDate:
 
 
 def _serial(number: float, timestamp: bool) -> ParsedDate:
+    """An Excel serial number (days since the epoch, the time as a fraction of a day).
+
+    The fraction is rounded to the millisecond, Excel's own resolution: a time is a
+    binary fraction of a day (10:30 is 0.4375, but 10:29 is not exact), so without
+    rounding it would come back a microsecond early.
+    """
     if not 1 <= number <= EXCEL_MAX_SERIAL:
         return ParsedDate(None, problem=DATE_FORMAT_PROBLEM)
-    moment = EXCEL_EPOCH + timedelta(days=number)
+    days, milliseconds = divmod(round(number * _MS_PER_DAY), _MS_PER_DAY)
+    if days == EXCEL_FICTITIOUS_DAY:
+        return ParsedDate(None, problem=DATE_IMPOSSIBLE)
+    if days < EXCEL_FICTITIOUS_DAY:
+        days += 1
+    moment = EXCEL_EPOCH + timedelta(days=days, milliseconds=milliseconds)
     return _from_cell(moment if timestamp else moment.date(), timestamp)
 
 
@@ -278,17 +295,25 @@ _INTEGER = re.compile(r"[+-]?\d+(?:\.0+)?")
 
 
 def parse_integer(cell: Any) -> int | None:
-    """An integer from a number cell or digits in text; None when it is not one."""
+    """An integer from a number cell or digits in text; None when it is not one.
+
+    Only integers the format holds (64 bits) are integers; a sign and `.0` in text do
+    not count against that.
+    """
     if cell is None or isinstance(cell, bool):
         return None
     if isinstance(cell, int):
-        return cell
+        return cell if cell in _INT64 else None
     if isinstance(cell, float):
         return int(cell) if cell.is_integer() and abs(cell) < 2**62 else None
     text = str(cell).strip()
-    if not _INTEGER.fullmatch(text) or len(text) > 18:
+    if not _INTEGER.fullmatch(text):
         return None
-    return int(text.split(".")[0])
+    sign, digits = "-" if text.startswith("-") else "", text.lstrip("+-").split(".")[0].lstrip("0")
+    if len(digits) > 19:  # beyond 64 bits (and int() refuses very long digit strings)
+        return None
+    number = int(sign + (digits or "0"))
+    return number if number in _INT64 else None
 
 
 _TRUE = {"1", "true", "wahr"}

@@ -32,8 +32,12 @@ class AddressLine:
 
 @lru_cache(maxsize=1 << 16)  # household members share their address lines
 def parse_address(line: str | None) -> AddressLine:
-    """Split `Bahnhofstrasse 12, 3600 Thun`; an unusual line goes whole into `street`."""
-    if line is None:
+    """Split `Bahnhofstrasse 12, 3600 Thun`; an unusual line goes whole into `street`.
+
+    No line (None, or a missing value such as `pd.NA` from an empty `<Adresse/>`) is an
+    address without parts.
+    """
+    if not isinstance(line, str):
         return AddressLine()
     text = " ".join(line.split())
     if not text:

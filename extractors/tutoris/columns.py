@@ -7,9 +7,12 @@ amounts repeat month after month, so a column of 50,000 values costs a few hundr
 parses). Journal timestamps, nearly all distinct, are parsed by Arrow and checked by
 formatting them back; whatever Arrow does not read exactly goes to the shared parser.
 
-Mojibake (UTF-8 bytes in a file declared ISO-8859-1, `MÃ¼ller`) is repaired with
-`ftfy.fix_encoding`, which undoes wrong decodings and nothing else (no quote or width
-changes); only texts that hold a telltale pair of characters are handed to ftfy.
+Mojibake (UTF-8 bytes in a file declared ISO-8859-1, `MÃ¼ller`) is repaired with ftfy,
+which undoes wrong decodings and nothing else (no quote or width changes); only texts
+that hold a telltale pair of characters are handed to it, and only the one wrong
+decoding that happens here is undone: UTF-8 read as Latin-1 or Windows-1252, once.
+ftfy would go on, reading the repaired text as mojibake of other encodings (`»Ä` is
+what MacRoman makes of the UTF-8 of `Ȁ`), and change what the clerk typed.
 """
 
 from __future__ import annotations
@@ -41,6 +44,10 @@ MOJIBAKE = (
 )
 #: decimal128(12, 2) holds amounts below ten billion francs.
 MAX_AMOUNT = Decimal("9999999999.99")
+#: The earliest moment a Python datetime (and PostgreSQL) holds; Arrow also reads year 0.
+FIRST_MOMENT = pa.scalar(datetime(1, 1, 1), pa.timestamp("us"))  # noqa: DTZ001 - naive, as the source
+#: The wrong decodings `repair_encoding` undoes: UTF-8 bytes read as one of these.
+WRONG_DECODINGS = frozenset({"latin-1", "sloppy-windows-1252", "windows-1252"})
 
 T = TypeVar("T")
 
@@ -105,14 +112,20 @@ def dates(values: pd.Series) -> Dates:
 def timestamps(values: pd.Series, fmt: str = "%d.%m.%Y %H:%M") -> tuple[pd.Series, np.ndarray]:
     """`dd.mm.yyyy hh:mm` as naive local time; returns (values, mask of unreadable texts).
 
-    Arrow reads the canonical form fast but rolls `31.02.` over into March, so a value
-    counts only when formatting it back gives the text; the rest goes to the shared
-    parser, which refuses what does not exist.
+    Arrow reads the canonical form fast but rolls `31.02.` over into March and reads
+    year 0, so a value counts only when formatting it back gives the text and it is not
+    before year 1; the rest goes to the shared parser, which refuses what does not exist.
     """
     array = pa.array(values, pa.string(), from_pandas=True)
     trimmed = pc.utf8_trim_whitespace(array)
     parsed = pc.strptime(trimmed, format=fmt, unit="us", error_is_null=True)
-    exact = pc.fill_null(pc.equal(pc.strftime(parsed, format=fmt), trimmed), False)
+    exact = pc.fill_null(
+        pc.and_(
+            pc.equal(pc.strftime(parsed, format=fmt), trimmed),
+            pc.greater_equal(parsed, FIRST_MOMENT),
+        ),
+        False,
+    )
     present = pc.fill_null(pc.not_equal(trimmed, ""), False)
     retry = np.flatnonzero(
         np.asarray(pc.and_(present, pc.invert(exact)).to_numpy(zero_copy_only=False), bool)
@@ -169,11 +182,35 @@ def repair_encoding(values: pd.Series) -> tuple[pd.Series, np.ndarray]:
         return values, changed
     repaired = values.copy()
     for position, raw in zip(positions, array.take(pa.array(positions)).to_pylist(), strict=True):
-        fixed = ftfy.fix_encoding(raw)
+        fixed = _undo_wrong_decoding(raw)
         if fixed != raw:
             repaired.iloc[position] = fixed
             changed[position] = True
     return repaired, changed
+
+
+def _undo_wrong_decoding(raw: str) -> str:
+    """The text before UTF-8 was read as Latin-1 or Windows-1252; other text unchanged.
+
+    ftfy's plan is a list of steps; the first decoding step (with the encoding and
+    byte-level transcoding steps before it) is the one wrong decoding it found first.
+    It is applied alone, and only when it is UTF-8 read as a Western single-byte
+    encoding, or UTF-8 sequences mixed into otherwise correct text.
+    """
+    plan = ftfy.fix_encoding_and_explain(raw).explanation or []
+    first: list[tuple[str, str]] = []
+    for action, name in plan:
+        first.append((action, name))
+        if action in ("decode", "apply") or (action, name) == ("transcode", "fix_c1_controls"):
+            break
+    if not first:
+        return raw
+    action, name = first[0]
+    if action == "encode" and name in WRONG_DECODINGS and first[-1][1].startswith("utf-8"):
+        return ftfy.apply_plan(raw, first)
+    if first == [("apply", "decode_inconsistent_utf8")]:
+        return ftfy.apply_plan(raw, first)
+    return raw
 
 
 def blank_to_null(values: pd.Series) -> pd.Series:

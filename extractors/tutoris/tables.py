@@ -236,7 +236,8 @@ class Builders:
         """`Adresse` lines of a person, split into street, number, postal code and town."""
         w = Work(self.ctx, "addresses", columns)
         w.exclude_by_status(PARENT)
-        parts = [parse_address(line) for line in w["line"].tolist()]
+        lines = w["line"].to_numpy(dtype=object, na_value=None)  # an empty <Adresse/> is null
+        parts = [parse_address(line) for line in lines]
         street = col.text([p.street for p in parts])
         town = col.text([p.town for p in parts])
         return w.chunk(
