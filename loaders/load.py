@@ -8,7 +8,9 @@ loaded is not loaded again. Everything else happens in one transaction:
 1. every table, parents first, is copied into a staging table (PostgreSQL: `COPY` fed by
    Arrow's CSV writer; SQLite: `executemany` in large batches);
 2. set-based upserts move the staged rows into the target on their stable ids, so a
-   delta updates the records it carries and inserts new ones, never duplicating one;
+   delta updates the records it carries and inserts new ones, never duplicating one
+   (a full package whose service and source system have no rows in the target yet is
+   copied straight into the target tables: every row is new);
 3. a full package then removes the rows of its service and source system that it no
    longer holds, children first, so the target equals the package;
 4. the load log records the package, its checksum, the counts and the outcome.
@@ -186,7 +188,13 @@ def load_package(
                 ) from None
             except sa.exc.IntegrityError as exc:
                 table = _constraint_table(str(exc.orig))
-                message = f"a reference in {table or 'a table'} does not resolve in the target"
+                if "unique" in str(exc.orig).lower() or "duplicate key" in str(exc.orig).lower():
+                    message = (
+                        f"an id of {table or 'a table'} is already in the target "
+                        "for another service or source system"
+                    )
+                else:
+                    message = f"a reference in {table or 'a table'} does not resolve in the target"
                 _log(engine, manifest, started, "failed", message)
                 raise LoadError(
                     f"loading {manifest.package_id} failed: {message}; nothing was loaded"
@@ -228,14 +236,20 @@ def _load_tables(
             for name in TABLES
         }
         for name in TABLES:
+            # Where the scope holds nothing yet (a first full load), every row is new: the
+            # rows go straight into the target, with no staging table and no upsert.
+            direct = full and not held[name]
             staged = 0
-            stager.create(name)
+            if direct:
+                stager.use_target(name, manifest.package_id)
+            else:
+                stager.create(name)
             for batch in package.iter_batches(name, BATCH_ROWS):
                 stager.stage(name, batch)
                 staged += batch.num_rows
                 if progress is not None:
                     progress(name, staged)
-            inserted, updated = stager.upsert(name, manifest.package_id)
+            inserted, updated = (staged, 0) if direct else stager.upsert(name, manifest.package_id)
             counts[name] = {"rows": staged, "inserted": inserted, "updated": updated}
         if full:
             for name in reversed(list(TABLES)):
@@ -261,7 +275,24 @@ class _Stager:
     def __init__(self, connection: sa.Connection) -> None:
         self.connection = connection
         self.metadata = sa.MetaData()
+        #: Where each table's rows are written: its staging table, or the target table.
         self.tables: dict[str, sa.Table] = {}
+        #: The package id written with each row, for tables written straight to the target.
+        self.package_ids: dict[str, str] = {}
+
+    def use_target(self, name: str, package_id: str) -> None:
+        """Write this table's rows straight into the target table, with the package id."""
+        self.tables[name] = METADATA.tables[name]
+        self.package_ids[name] = package_id
+
+    def columns(self, name: str, batch: pa.Table) -> tuple[list[str], pa.Table]:
+        """The columns to write and the batch to write them from."""
+        columns = _columns(name)
+        package_id = self.package_ids.get(name)
+        if package_id is None:
+            return columns, batch.select(columns)
+        ids = pa.array([package_id] * batch.num_rows, pa.string())
+        return [*columns, PACKAGE_COLUMN], batch.select(columns).append_column(PACKAGE_COLUMN, ids)
 
     def create(self, name: str) -> None:
         """A temporary staging table with the target table's columns."""
@@ -334,11 +365,12 @@ class PostgresStager(_Stager):
     """PostgreSQL: staging tables fed by COPY of Arrow-written CSV."""
 
     def stage(self, name: str, batch: pa.Table) -> None:
+        columns, batch = self.columns(name, batch)
         buffer = io.BytesIO()
         options = pacsv.WriteOptions(include_header=False, quoting_style="needed")
-        pacsv.write_csv(batch.select(_columns(name)), buffer, write_options=options)
+        pacsv.write_csv(batch, buffer, write_options=options)
         preparer = self.connection.dialect.identifier_preparer
-        listed = ", ".join(preparer.quote(c) for c in _columns(name))
+        listed = ", ".join(preparer.quote(c) for c in columns)
         # COPY takes no bound parameters; the names come from the format definition.
         statement = (
             f"COPY {preparer.quote(self.tables[name].name)} ({listed}) FROM STDIN (FORMAT csv)"
@@ -352,8 +384,14 @@ class SqliteStager(_Stager):
     """SQLite: staging tables filled with executemany in large batches."""
 
     def stage(self, name: str, batch: pa.Table) -> None:
-        columns = [_sqlite_values(batch.column(c)) for c in _columns(name)]
-        statement = str(self.tables[name].insert().compile(dialect=self.connection.dialect))
+        names, batch = self.columns(name, batch)
+        columns = [_sqlite_values(batch.column(c)) for c in names]
+        table = self.tables[name]
+        statement = str(
+            sa.insert(table)
+            .values({c: sa.bindparam(c) for c in names})
+            .compile(dialect=self.connection.dialect)
+        )
         cursor = self.connection.connection.cursor()
         try:
             cursor.executemany(statement, list(zip(*columns, strict=True)))
