@@ -1,0 +1,1178 @@
+"""Loader throughput: `load_package` against a bare COPY (PostgreSQL) and executemany (SQLite).
+
+Builds once (cached in `<cache>/load-<rows>/`, rebuilt if incomplete) a synthetic but
+valid package of N rows in total (default 5 million) with `PackageWriter`, generated
+vectorised chunk by chunk in the proportions of the sample generator's packages: per case
+2 persons, 3 addresses, 2 members, 18 monthly budgets of 5 items, 50 payments,
+19 journal entries and a measure for protection cases; about one staff member per 60
+cases; no documents (the benchmark is about rows). Ids and references are valid
+(`0942:klibnet:<key>`), codes come from the code lists, AHVN13 carry their check digit,
+dates are consistent, so validation finds no error.
+
+Then, each contender in its own process (peak RSS per contender), on a fresh database
+per contender (`nffs_bench_<uuid>` on PostgreSQL, dropped afterwards; a file in a
+temporary folder for SQLite), every target created with `init_target`:
+
+- ours: `load_package(path, url, validate=False)`: checksums, staging, set-based
+  upserts, removal of rows the package no longer holds, deferred foreign keys, load
+  log; one transaction. Its phases are timed by wrapping the stager's methods.
+- ours, update: the same load again on the target that already holds the package, its
+  load-log row deleted (after VACUUM ANALYZE on PostgreSQL): every row is an update.
+- bare, PostgreSQL: per table one `COPY table FROM STDIN (FORMAT csv)` through psycopg,
+  fed by `pyarrow.csv.write_csv` of the Parquet batches; no staging, no upsert, one
+  transaction (foreign keys still checked at commit: same schema).
+- bare, SQLite: `executemany` of the same rows, converted as the loader converts them,
+  in batches of 100,000 straight into the target tables, one transaction, with the
+  loader's pragmas.
+
+`validate` (in its own process) times `validate_package(path, write=False)`; the
+"incl. validation" figures add it to the load, which is what `load` costs on a package
+that has no report yet. Prints rows/s, seconds, peak RSS and the ratio ours / bare.
+Targets: within 1.5x of the bare baseline, upserts included. Nothing here asserts a
+timing.
+
+    python benchmarks/bench_load.py [--rows 5000000] [--only validate,postgres,sqlite]
+        [--pg-url postgresql+psycopg://postgres@127.0.0.1:5432/postgres] [--profile]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from nffs_migration.intermediate_format import CODE_LISTS, TABLES
+
+AS_OF = date(2026, 3, 31)
+DATA_AS_OF = datetime(2026, 3, 31, 18, 0, tzinfo=ZoneInfo("Europe/Zurich"))
+SERVICE = "0942"
+SYSTEM = "klibnet"
+PREFIX = f"{SERVICE}:{SYSTEM}:"
+AS_OF_DAY = int((np.datetime64(AS_OF.isoformat()) - np.datetime64("1970-01-01")).astype(int))
+AS_OF_MONTH = (AS_OF.year - 1970) * 12 + AS_OF.month - 1
+DAY_US = 86_400_000_000
+YEAR = 365
+BATCH_ROWS = 100_000
+DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+
+#: Rows per case of the tables that hang off a case (measures: protection cases only).
+BUDGETS = 18
+ITEMS = 5  # per budget
+PAYMENTS = 50
+JOURNAL = 19
+PER_CASE = 2 + 3 + 2 + BUDGETS + BUDGETS * ITEMS + PAYMENTS + JOURNAL
+CASES_PER_CHUNK = 5_000
+CASES_PER_STAFF = 60
+SOURCE_TABLES = {
+    "organisation": "tblMandant",
+    "staff": "tblMitarbeiter",
+    "persons": "tblKlient",
+    "addresses": "tblAdresse",
+    "cases": "tblDossier",
+    "case_members": "tblDossierPerson",
+    "budgets": "tblBudget",
+    "budget_items": "tblBudgetPosition",
+    "payments": "tblZahlung",
+    "journal_entries": "tblJournal",
+    "measures": "tblMassnahme",
+    "documents": "tblDokument",
+}
+
+DOMAINS = ("economic_aid", "maintenance_advance", "child_protection", "adult_protection", "asylum")
+DOMAIN_P = (0.70, 0.09, 0.08, 0.08, 0.05)
+CLOSING = ("income", "social_insurance", "moved_away", "contact_lost", "other_authority", "other")
+CLOSING_P = (0.31, 0.21, 0.21, 0.10, 0.08, 0.09)
+NATIONALITY = ("CH", "DE", "IT", "PT", "ER", "TR", "AF", "SY", "FR", "LK")
+NATIONALITY_P = (0.68, 0.06, 0.05, 0.05, 0.04, 0.03, 0.03, 0.03, 0.02, 0.01)
+LANGUAGE = ("de", "fr", "it", "en", "ti", "pt", "ar", "tr")
+LANGUAGE_P = (0.74, 0.06, 0.05, 0.04, 0.04, 0.03, 0.02, 0.02)
+FAMILY = ("Muster", "Beispiel", "Test", "Probe", "Exemple", "Esempio", "Modell", "Fiktiv")
+GIVEN = ("Anna", "Luca", "Mia", "Noah", "Lea", "Elias", "Sara", "Jan", "Nina", "Tim", "Ana")
+STREETS = ("Bahnhofstrasse", "Hauptgasse", "Kirchweg", "Dorfstrasse", "Seestrasse", "Bergweg")
+TOWNS = (("3600", "Thun", 942), ("3645", "Gwatt (Thun)", 942), ("3612", "Steffisburg", 939))
+CONTACT = ("personal_talk", "phone", "email", "home_visit", "network_meeting", "letter", "note")
+CONTACT_P = (0.30, 0.25, 0.15, 0.05, 0.05, 0.10, 0.10)
+WITH_DURATION = (0, 3, 4)  # personal_talk, home_visit, network_meeting
+SUBJECTS = ("Gespräch", "Telefon", "Abklärung", "Budget", "Wohnung", "Arbeit", "Gesundheit")
+TEXTS = (
+    "Synthetischer Eintrag: Termin vereinbart.",
+    "Synthetischer Eintrag: Unterlagen (Lohnabrechnung, Mietvertrag) erhalten und abgelegt.",
+    "Synthetischer Eintrag: Gespräch über die finanzielle Situation und die Stellensuche "
+    "geführt. Klient/in bringt die Belege bis Ende Monat; nächster Termin in vier Wochen.",
+    "Synthetischer Eintrag: Budget besprochen, keine Änderung. Hinweis auf die Pflicht, "
+    "Einkommen sofort zu melden, wiederholt. Die Krankenkasse hat die Prämienverbilligung "
+    "bestätigt; die Rechnung der Zahnärztin wird als situationsbedingte Leistung geprüft.",
+)
+RECIPIENTS = ("Klient/in", "Vermieter/in", "Krankenkasse", "Energieversorger", "Arzt/Ärztin")
+#: Budget items of a budget: basic needs, rent, running costs, health insurance, an income.
+ITEM_POSITIONS = ("GBL", "MIETE", "NK", "KVG")
+INCOMES = ("LOHN", "AHV_IV", "ALV", "IZU", "ALIM")
+ITEM_CENTS = ((1000_00, 2300_00), (700_00, 2200_00), (80_00, 300_00), (250_00, 650_00))
+PAYMENT_CATEGORIES = ("GBL", "MIETE", "NK", "KVG", "SIL", "EFB")
+LEGAL_BASIS = {2: ("ZGB 307", "ZGB 308", "ZGB 310"), 3: ("ZGB 393", "ZGB 394", "ZGB 398")}
+
+
+def _check(values: tuple[str, ...], code_list: str) -> tuple[str, ...]:
+    allowed = set(CODE_LISTS[code_list].values)
+    unknown = [v for v in values if v not in allowed]
+    if unknown:
+        raise ValueError(f"{unknown} are not in the code list {code_list}")
+    return values
+
+
+for _values, _list in (
+    (DOMAINS, "domain"),
+    (CLOSING, "closing_reason"),
+    (NATIONALITY, "country"),
+    (LANGUAGE, "language"),
+    (CONTACT, "contact_type"),
+    (ITEM_POSITIONS + INCOMES + PAYMENT_CATEGORIES, "budget_position"),
+):
+    _check(_values, _list)
+
+
+# --------------------------------------------------------------------------------------
+# the synthetic package
+
+
+def pick(values: tuple[str, ...], index: np.ndarray, null: np.ndarray | None = None) -> pa.Array:
+    """values[index] as an Arrow string array (null where `null`)."""
+    return pc.take(pa.array(list(values), pa.string()), pa.array(index.astype(np.int32), mask=null))
+
+
+def choose(
+    rng: np.random.Generator,
+    values: tuple[str, ...],
+    n: int,
+    p: tuple[float, ...] | None = None,
+    null: np.ndarray | None = None,
+) -> pa.Array:
+    """n random values of a tuple (with probabilities p), as Arrow strings."""
+    return pick(values, rng.choice(len(values), n, p=p), null)
+
+
+def join(*parts: str | pa.Array) -> pa.Array:
+    """Element-wise concatenation of strings and string arrays."""
+    return pc.binary_join_element_wise(*parts, "")
+
+
+def text(numbers: np.ndarray) -> pa.Array:
+    return pc.cast(pa.array(numbers, pa.int64()), pa.string())
+
+
+def ids(keys: pa.Array) -> pa.Array:
+    return join(PREFIX, keys)
+
+
+def dates(days: np.ndarray, null: np.ndarray | None = None) -> pa.Array:
+    return pa.array(days.astype(np.int32), pa.date32(), mask=null)
+
+
+def month_start(months: np.ndarray) -> np.ndarray:
+    """The first day (days since 1970) of months counted since January 1970."""
+    return months.astype("datetime64[M]").astype("datetime64[D]").astype(np.int64)
+
+
+def money(cents: np.ndarray) -> pa.Array:
+    """decimal128(12, 2) from integer cents, built from its two 64-bit words."""
+    cents = cents.astype(np.int64)
+    words = np.empty((len(cents), 2), dtype=np.int64)
+    words[:, 0] = cents
+    words[:, 1] = cents >> 63
+    return pa.Array.from_buffers(
+        pa.decimal128(12, 2), len(cents), [None, pa.py_buffer(words.tobytes())]
+    )
+
+
+def ahvn13(numbers: np.ndarray) -> pa.Array:
+    """`sample_data.population.ahvn13_for`, vectorised: valid AHVN13, unique per number."""
+    body = (numbers.astype(np.int64) * 7_654_321 + 123_456_789) % 1_000_000_000
+    digits = np.empty((len(body), 12), dtype=np.int64)
+    digits[:, 0], digits[:, 1], digits[:, 2] = 7, 5, 6
+    for position in range(9):
+        digits[:, 11 - position] = (body // 10**position) % 10
+    check = (10 - (digits @ np.array([1, 3] * 6, dtype=np.int64)) % 10) % 10
+    return text(7_560_000_000_000 + body * 10 + check)
+
+
+def table(name: str, columns: dict[str, Any]) -> pa.Table:
+    return pa.table(columns, schema=TABLES[name].arrow_schema)
+
+
+def lineage(keys: pa.Array) -> dict[str, Any]:
+    n = len(keys)
+    return {
+        "source_system": pa.array(np.full(n, SYSTEM)),
+        "source_key": keys,
+        "service_id": pa.array(np.full(n, SERVICE)),
+    }
+
+
+def active_staff(count: int) -> int:
+    """Staff 1..active are active; the others left and only have closed cases."""
+    return max(1, int(count * 0.95))
+
+
+def staff_table(count: int) -> pa.Table:
+    numbers = np.arange(1, count + 1)
+    keys = join("S", text(numbers))
+    role = np.where(numbers % 10 == 0, 1, np.where(numbers % 25 == 0, 2, 0))
+    role[numbers % 17 == 0] = 3
+    return table(
+        "staff",
+        {
+            "staff_id": ids(keys),
+            **lineage(keys),
+            "short_name": join("SW", text(numbers)),
+            "family_name": pick(FAMILY, numbers % len(FAMILY)),
+            "given_name": pick(GIVEN, numbers % len(GIVEN)),
+            "role": pick(("social_worker", "admin_assistant", "head_of_sector", "intake"), role),
+            "active": pa.array(numbers <= active_staff(count)),
+        },
+    )
+
+
+def organisation_table() -> pa.Table:
+    return table(
+        "organisation",
+        {
+            "organisation_id": pa.array([PREFIX + SERVICE]),
+            **lineage(pa.array([SERVICE])),
+            "name": pa.array(["Sozialdienst Benchmark"]),
+            "commune_numbers": pa.array(["[942, 939]"]),
+            "source_version": pa.array(["bench"]),
+            "data_as_of": pa.array([DATA_AS_OF.replace(tzinfo=None)], pa.timestamp("us")),
+        },
+    )
+
+
+def chunk_tables(first: int, n: int, staff: int, seed: int) -> Iterator[tuple[str, pa.Table]]:
+    """The rows of cases first+1 .. first+n and everything that hangs off them."""
+    rng = np.random.default_rng([seed, first])
+    case_no = np.arange(first + 1, first + n + 1)
+    case_key = text(case_no)
+
+    # cases: 55% closed (1 to 10 years ago), the budget months end with the closing month
+    domain = rng.choice(len(DOMAINS), n, p=DOMAIN_P)
+    closed = rng.random(n) < 0.55
+    last_month = np.where(closed, AS_OF_MONTH - rng.integers(1, 120, n), AS_OF_MONTH)
+    first_month = last_month - (BUDGETS - 1)
+    opened = month_start(first_month) - rng.integers(0, 400, n)
+    closed_on = month_start(last_month + 1) - 1
+    end_day = np.where(closed, closed_on, AS_OF_DAY)
+    responsible = np.where(
+        closed, rng.integers(1, staff + 1, n), rng.integers(1, active_staff(staff) + 1, n)
+    )
+    no_segment = ~np.isin(domain, (0, 4))
+    opened_year = (opened.astype("datetime64[D]").astype("datetime64[Y]").astype(int)) + 1970
+    yield (
+        "cases",
+        table(
+            "cases",
+            {
+                "case_id": ids(case_key),
+                **lineage(case_key),
+                "case_number": join(text(opened_year), "-", case_key),
+                "domain": pick(DOMAINS, domain),
+                "opened_on": dates(opened),
+                "closed_on": dates(closed_on, ~closed),
+                "closing_reason": choose(rng, CLOSING, n, CLOSING_P, ~closed),
+                "responsible_staff_id": ids(join("S", text(responsible))),
+                "segment": choose(rng, ("A", "B", "C"), n, (0.2, 0.5, 0.3), no_segment),
+                "segment_since": dates(opened + rng.integers(30, 92, n), no_segment),
+                "file_number": pa.array(np.full(n, None), pa.string()),
+            },
+        ),
+    )
+
+    # persons: 2 per case, the lead and a partner or a child
+    pn = 2 * n
+    person_no = (first * 2 + np.arange(1, pn + 1)).astype(np.int64)
+    person_key = join("P", text(person_no))
+    lead_birth = opened - rng.integers(18 * YEAR, 65 * YEAR, n)
+    partner = rng.random(n) < 0.5
+    other_birth = np.where(
+        partner,
+        lead_birth + rng.integers(-8 * YEAR, 8 * YEAR, n),
+        lead_birth + rng.integers(18 * YEAR, 40 * YEAR, n),
+    )
+    other_birth = np.minimum(other_birth, AS_OF_DAY - 30)
+    nationality = rng.choice(len(NATIONALITY), pn, p=NATIONALITY_P)
+    permit = np.where(nationality == 0, 0, rng.choice((1, 2, 3), pn, p=(0.45, 0.45, 0.1)))
+    yield (
+        "persons",
+        table(
+            "persons",
+            {
+                "person_id": ids(person_key),
+                **lineage(person_key),
+                "family_name": choose(rng, FAMILY, pn),
+                "given_name": choose(rng, GIVEN, pn),
+                "birth_date": dates(np.column_stack([lead_birth, other_birth]).ravel()),
+                "birth_date_precision": choose(
+                    rng, ("day", "month", "year"), pn, (0.95, 0.03, 0.02)
+                ),
+                "sex": choose(rng, ("1", "2"), pn),
+                "ahvn13": pc.if_else(
+                    pa.array(rng.random(pn) < 0.03),
+                    pa.scalar(None, pa.string()),
+                    ahvn13(person_no),
+                ),
+                "old_ahv_number": pa.array(
+                    rng.integers(10**10, 10**11, pn).astype(str), mask=rng.random(pn) < 0.7
+                ),
+                "marital_status": choose(rng, ("1", "2", "4", "5"), pn, (0.45, 0.3, 0.2, 0.05)),
+                "nationality": pick(NATIONALITY, nationality),
+                "residence_permit": pick(("CH", "C", "B", "F"), permit),
+                "language": choose(rng, LANGUAGE, pn, LANGUAGE_P),
+                "death_date": pa.array(np.full(pn, None), pa.date32()),
+            },
+        ),
+    )
+    lead_person = person_no[0::2]
+    other_person = person_no[1::2]
+
+    # addresses: the lead's former and current one, the other person's current one
+    an = 3 * n
+    address_key = join("A", text(first * 3 + np.arange(1, an + 1)))
+    owner = np.column_stack([lead_person, lead_person, other_person]).ravel()
+    moved = opened - rng.integers(400, 4000, n)
+    town = rng.integers(0, len(TOWNS), an)
+    former = np.tile([True, False, False], n)
+    yield (
+        "addresses",
+        table(
+            "addresses",
+            {
+                "address_id": ids(address_key),
+                **lineage(address_key),
+                "person_id": ids(join("P", text(owner))),
+                "street": choose(rng, STREETS, an),
+                "house_number": text(rng.integers(1, 120, an)),
+                "postal_code": pick(tuple(t[0] for t in TOWNS), town),
+                "town": pick(tuple(t[1] for t in TOWNS), town),
+                "commune_number": pa.array(np.array([t[2] for t in TOWNS])[town], pa.int64()),
+                "valid_from": dates(np.column_stack([moved, opened, opened]).ravel()),
+                "valid_to": dates(np.repeat(opened - 1, 3), ~former),
+            },
+        ),
+    )
+
+    # case members: the lead and the other person, for the whole case
+    member_person = np.column_stack([lead_person, other_person]).ravel()
+    member_case = np.repeat(case_no, 2)
+    member_key = join(text(member_case), "/P", text(member_person))
+    role = np.column_stack([np.zeros(n, int), np.where(partner, 1, 2)]).ravel()
+    yield (
+        "case_members",
+        table(
+            "case_members",
+            {
+                "case_member_id": ids(member_key),
+                **lineage(member_key),
+                "case_id": ids(text(member_case)),
+                "person_id": ids(join("P", text(member_person))),
+                "role": pick(("lead", "partner", "child"), role),
+                "valid_from": dates(np.repeat(opened, 2)),
+                "valid_to": dates(np.repeat(closed_on, 2), np.repeat(~closed, 2)),
+                "supported": pa.array(np.ones(2 * n, dtype=bool)),
+            },
+        ),
+    )
+
+    # budgets: monthly, up to the closing month (open cases: the current month, approved)
+    bn = BUDGETS * n
+    budget_case = np.repeat(case_no, BUDGETS)
+    month = np.repeat(first_month, BUDGETS) + np.tile(np.arange(BUDGETS), n)
+    budget_key = join(text(budget_case), "/budget/", text(np.tile(np.arange(1, BUDGETS + 1), n)))
+    last = np.tile(np.arange(BUDGETS) == BUDGETS - 1, n)
+    status = np.where(last | (rng.random(bn) < 0.92), 1, rng.choice((0, 2, 3), bn))
+    yield (
+        "budgets",
+        table(
+            "budgets",
+            {
+                "budget_id": ids(budget_key),
+                **lineage(budget_key),
+                "case_id": ids(text(budget_case)),
+                "valid_from": dates(month_start(month)),
+                "valid_to": dates(month_start(month + 1) - 1),
+                "status": pick(("draft", "approved", "rejected", "archived"), status),
+            },
+        ),
+    )
+
+    # budget items: basic needs, rent, running costs, health insurance and an income
+    itn = ITEMS * bn
+    slot = np.tile(np.arange(ITEMS), bn)
+    item_key = join(pc.take(budget_key, pa.array(np.repeat(np.arange(bn), ITEMS))), "/", text(slot))
+    expense = slot < len(ITEM_POSITIONS)
+    low = np.array([r[0] for r in ITEM_CENTS] + [0])[slot]
+    high = np.array([r[1] for r in ITEM_CENTS] + [3500_00])[slot]
+    positions = np.where(
+        expense,
+        np.minimum(slot, len(ITEM_POSITIONS) - 1),
+        len(ITEM_POSITIONS) + rng.integers(0, len(INCOMES), itn),
+    )
+    yield (
+        "budget_items",
+        table(
+            "budget_items",
+            {
+                "budget_item_id": ids(item_key),
+                **lineage(item_key),
+                "budget_id": ids(pc.take(budget_key, pa.array(np.repeat(np.arange(bn), ITEMS)))),
+                "position": pick(ITEM_POSITIONS + INCOMES, positions),
+                "kind": pick(("expense", "income"), (~expense).astype(int)),
+                "amount_chf": money(rng.integers(low, high)),
+            },
+        ),
+    )
+
+    # payments: over the budget months, never after the closing or the data's date
+    payn = PAYMENTS * n
+    pay_key = join("Z", text(first * PAYMENTS + np.arange(1, payn + 1)))
+    pay_month = np.repeat(first_month, PAYMENTS) + np.tile(
+        np.arange(PAYMENTS) * BUDGETS // PAYMENTS, n
+    )
+    yield (
+        "payments",
+        table(
+            "payments",
+            {
+                "payment_id": ids(pay_key),
+                **lineage(pay_key),
+                "case_id": ids(text(np.repeat(case_no, PAYMENTS))),
+                "value_date": dates(month_start(pay_month) + rng.integers(0, 28, payn)),
+                "amount_chf": money(rng.integers(20_00, 2500_00, payn)),
+                "category": choose(rng, PAYMENT_CATEGORIES, payn),
+                "recipient": choose(rng, RECIPIENTS, payn),
+                "status": choose(
+                    rng,
+                    ("paid", "released", "recorded", "reversed"),
+                    payn,
+                    (0.93, 0.03, 0.02, 0.02),
+                ),
+            },
+        ),
+    )
+
+    # journal: between opening and closing (or the data's date); the last entry of an
+    # open case is a recent personal talk, so no contact is overdue
+    jn = JOURNAL * n
+    journal_key = join("J", text(first * JOURNAL + np.arange(1, jn + 1)))
+    span = np.repeat((end_day - opened) * DAY_US, JOURNAL)
+    at = np.repeat(opened * DAY_US, JOURNAL) + (rng.random(jn) * span).astype(np.int64)
+    contact = rng.choice(len(CONTACT), jn, p=CONTACT_P)
+    recent = np.tile(np.arange(JOURNAL) == JOURNAL - 1, n) & np.repeat(~closed, JOURNAL)
+    at = np.where(recent, (AS_OF_DAY - rng.integers(1, 60, jn)) * DAY_US + 36_000_000_000, at)
+    contact = np.where(recent, 0, contact)
+    yield (
+        "journal_entries",
+        table(
+            "journal_entries",
+            {
+                "journal_entry_id": ids(journal_key),
+                **lineage(journal_key),
+                "case_id": ids(text(np.repeat(case_no, JOURNAL))),
+                "occurred_at": pa.array(at, pa.timestamp("us")),
+                "staff_id": ids(join("S", text(np.repeat(responsible, JOURNAL)))),
+                "contact_type": pick(CONTACT, contact),
+                "duration_minutes": pa.array(
+                    rng.integers(15, 120, jn), pa.int64(), mask=~np.isin(contact, WITH_DURATION)
+                ),
+                "subject": choose(rng, SUBJECTS, jn),
+                "text": choose(rng, TEXTS, jn),
+            },
+        ),
+    )
+
+    # measures: one per child or adult protection case
+    protection = np.flatnonzero(np.isin(domain, (2, 3)))
+    measure_key = join("M", text(case_no[protection]))
+    basis = np.array([LEGAL_BASIS[d][i % 3] for i, d in enumerate(domain[protection].tolist())])
+    yield (
+        "measures",
+        table(
+            "measures",
+            {
+                "measure_id": ids(measure_key),
+                **lineage(measure_key),
+                "case_id": ids(text(case_no[protection])),
+                "legal_basis": pa.array(basis, pa.string()),
+                "started_on": dates(opened[protection]),
+                "ended_on": dates(closed_on[protection], ~closed[protection]),
+                "mandate_holder_staff_id": ids(join("S", text(responsible[protection]))),
+                "authority": pa.array(np.full(len(protection), "KESB Thun"), pa.string()),
+            },
+        ),
+    )
+
+
+def build(path: Path, rows: int, seed: int = 11) -> dict[str, Any]:
+    """Write the package of about `rows` rows; return what was written."""
+    from nffs_migration.intermediate_format import PackageWriter
+    from nffs_migration.sample_data.population import ahvn13_for
+
+    sample = np.array([1, 2, 99, 123_456, 9_999_999])
+    if ahvn13(sample).to_pylist() != [ahvn13_for(int(i)) for i in sample]:
+        raise RuntimeError("the vectorised AHVN13 differs from sample_data's ahvn13_for")
+    per_case = PER_CASE + DOMAIN_P[2] + DOMAIN_P[3] + 1 / CASES_PER_STAFF
+    cases = max(10, round((rows - 1) / per_case))
+    staff = max(10, cases // CASES_PER_STAFF)
+    counts = dict.fromkeys(TABLES, 0)
+    started = time.perf_counter()
+    with PackageWriter(
+        path,
+        service_id=SERVICE,
+        source_system=SYSTEM,
+        data_as_of=DATA_AS_OF,
+        source_version="bench",
+        overwrite=True,
+    ) as writer:
+        for name, chunk in (("organisation", organisation_table()), ("staff", staff_table(staff))):
+            writer.write(name, chunk)
+            counts[name] += chunk.num_rows
+        for first in range(0, cases, CASES_PER_CHUNK):
+            n = min(CASES_PER_CHUNK, cases - first)
+            for name, chunk in chunk_tables(first, n, staff, seed):
+                writer.write(name, chunk)
+                counts[name] += chunk.num_rows
+            print(f"\r  building: {first + n:,} of {cases:,} cases", end="", file=sys.stderr)
+        print(file=sys.stderr)
+        for name, count in counts.items():
+            writer.account(SOURCE_TABLES[name], read=count, migrated=count)
+    size = sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+    return {
+        "rows": sum(counts.values()),
+        "tables": counts,
+        "cases": cases,
+        "seconds": time.perf_counter() - started,
+        "bytes": size,
+    }
+
+
+def package_dir(cache: Path, rows: int) -> tuple[Path, dict[str, Any]]:
+    """The cached package of `rows` rows, built when missing or incomplete."""
+    folder = cache / f"load-{rows}"
+    package = folder / "package"
+    info = folder / "build.json"
+    if not (info.exists() and (package / "manifest.json").exists()):
+        if folder.exists():
+            shutil.rmtree(folder)
+        folder.mkdir(parents=True)
+        built = build(package, rows)
+        info.write_text(json.dumps(built, indent=1))
+        print(
+            f"built {package}: {built['rows']:,} rows, {built['bytes'] / 2**20:,.0f} MiB "
+            f"in {built['seconds']:.0f} s",
+            file=sys.stderr,
+        )
+    return package, json.loads(info.read_text())
+
+
+# --------------------------------------------------------------------------------------
+# contenders (each runs in a child process)
+
+
+def _timed(phases: dict[str, float], label: str, function: Callable[..., Any]) -> Callable:
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        started = time.perf_counter()
+        try:
+            return function(*args, **kwargs)
+        finally:
+            phases[label] = phases.get(label, 0.0) + time.perf_counter() - started
+
+    return wrapper
+
+
+def _timed_per_table(phases: dict[str, float], label: str, function: Callable[..., Any]) -> Any:
+    def wrapper(self: Any, name: str, *args: Any, **kwargs: Any) -> Any:
+        started = time.perf_counter()
+        try:
+            return function(self, name, *args, **kwargs)
+        finally:
+            elapsed = time.perf_counter() - started
+            phases[label] = phases.get(label, 0.0) + elapsed
+            phases[f"{label}:{name}"] = phases.get(f"{label}:{name}", 0.0) + elapsed
+
+    return wrapper
+
+
+def _timed_batches(phases: dict[str, float], function: Callable[..., Any]) -> Any:
+    def wrapper(self: Any, name: str, *args: Any, **kwargs: Any) -> Iterator[pa.Table]:
+        iterator = function(self, name, *args, **kwargs)
+        while True:
+            started = time.perf_counter()
+            try:
+                batch = next(iterator)
+            except StopIteration:
+                return
+            finally:
+                phases["read"] = phases.get("read", 0.0) + time.perf_counter() - started
+            yield batch
+
+    return wrapper
+
+
+#: CPU seconds of each PostgreSQL backend a contender used (read from /proc: same host).
+SERVER_CPU: dict[int, float] = {}
+
+
+def _backend_cpu(pid: int) -> None:
+    """Record the CPU seconds a (local) PostgreSQL backend has used so far."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return
+    seconds = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    SERVER_CPU[pid] = max(SERVER_CPU.get(pid, 0.0), seconds)
+
+
+def _watch_backends() -> None:
+    """Read a backend's CPU time whenever SQLAlchemy's pool gets its connection back."""
+    import sqlalchemy as sa
+
+    def checkin(dbapi_connection: Any, _record: Any) -> None:
+        info = getattr(dbapi_connection, "info", None)
+        if info is not None and hasattr(info, "backend_pid"):
+            _backend_cpu(info.backend_pid)
+
+    sa.event.listen(sa.pool.Pool, "checkin", checkin)
+
+
+def _statement_kind(statement: str) -> str:
+    """Which of the loader's set-based statements this is (for the phase breakdown)."""
+    head = " ".join(statement.split()[:3]).upper()
+    if head.startswith("SELECT COUNT(*)"):
+        return "count existing" if "EXISTS" in statement.upper() else "count staged"
+    if head.startswith("INSERT") and "ON CONFLICT" in statement.upper():
+        return "insert on conflict"
+    if head.startswith("DELETE"):
+        return "delete missing"
+    if head.startswith(("CREATE", "DROP")):
+        return "create/drop stage"
+    return "other statements"
+
+
+def _time_statements(phases: dict[str, float]) -> None:
+    """Time every statement SQLAlchemy runs, by kind (COPY and executemany go around it)."""
+    import sqlalchemy as sa
+
+    def before(_conn: Any, _cursor: Any, _statement: str, *_args: Any) -> None:
+        _conn.info["bench_started"] = time.perf_counter()
+
+    def after(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        elapsed = time.perf_counter() - _conn.info.pop("bench_started", time.perf_counter())
+        key = f"sql:{_statement_kind(statement)}"
+        phases[key] = phases.get(key, 0.0) + elapsed
+
+    sa.event.listen(sa.engine.Engine, "before_cursor_execute", before)
+    sa.event.listen(sa.engine.Engine, "after_cursor_execute", after)
+
+
+def run_ours(path: Path, url: str, store: Path) -> dict[str, Any]:
+    """`load_package(validate=False)`, its phases timed by wrapping the stager's methods."""
+    from nffs_migration.intermediate_format.reader import Package
+    from nffs_migration.loaders import create_target_engine, init_target
+    from nffs_migration.loaders import load as load_module
+
+    engine = create_target_engine(url)
+    started = time.perf_counter()
+    init_target(engine)
+    init_seconds = time.perf_counter() - started
+    engine.dispose()
+    phases: dict[str, float] = {}
+    stager = load_module._Stager
+    for method, label in (("create", "create"), ("upsert", "upsert")):
+        setattr(stager, method, _timed_per_table(phases, label, getattr(stager, method)))
+    stager.delete_missing = _timed_per_table(phases, "delete", stager.delete_missing)
+    for subclass in (load_module.PostgresStager, load_module.SqliteStager):
+        subclass.stage = _timed_per_table(phases, "stage", subclass.stage)
+    Package.iter_batches = _timed_batches(phases, Package.iter_batches)
+    load_module.open_package = _timed(phases, "open", load_module.open_package)
+    load_module._load_tables = _timed(phases, "transaction", load_module._load_tables)
+    _time_statements(phases)
+    SERVER_CPU.clear()  # init_target's backend is not part of the load
+    cpu = time.process_time()
+    started = time.perf_counter()
+    result = load_module.load_package(path, url, documents_store=store, validate=False)
+    seconds = time.perf_counter() - started
+    cpu = time.process_time() - cpu
+    inner = sum(phases.get(k, 0.0) for k in ("create", "read", "stage", "upsert", "delete"))
+    phases["commit"] = phases.get("transaction", 0.0) - inner  # deferred FK checks, log row
+    return {
+        "seconds": seconds,
+        "client_cpu_seconds": cpu,
+        "init_seconds": init_seconds,
+        "rows": sum(counts["rows"] for counts in result.rows.values()),
+        "inserted": sum(counts["inserted"] for counts in result.rows.values()),
+        "updated": sum(counts["updated"] for counts in result.rows.values()),
+        "deleted": sum(counts.get("deleted", 0) for counts in result.rows.values()),
+        "already_loaded": result.already_loaded,
+        "phases": phases,
+    }
+
+
+def _parquet_batches(path: Path, name: str) -> Iterator[pa.Table]:
+    import pyarrow.parquet as pq
+
+    parquet = pq.ParquetFile(path / "tables" / f"{name}.parquet")
+    for batch in parquet.iter_batches(batch_size=BATCH_ROWS):
+        yield pa.Table.from_batches([batch])
+
+
+def run_bare_postgres(path: Path, url: str) -> dict[str, Any]:
+    """Per table one COPY FROM STDIN fed by pyarrow's CSV writer; one transaction."""
+    import io
+
+    import psycopg
+    import pyarrow.csv as pacsv
+    import sqlalchemy as sa
+    from psycopg import sql
+
+    address = sa.make_url(url)
+    options = pacsv.WriteOptions(include_header=False, quoting_style="needed")
+    rows = 0
+    started = time.perf_counter()
+    with psycopg.connect(
+        host=address.host, port=address.port or 5432, user=address.username, dbname=address.database
+    ) as connection:
+        with connection.cursor() as cursor:
+            for name, definition in TABLES.items():
+                columns = list(definition.column_names)
+                statement = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT csv)").format(
+                    sql.Identifier(name), sql.SQL(", ").join(map(sql.Identifier, columns))
+                )
+                with cursor.copy(statement) as copy:
+                    for batch in _parquet_batches(path, name):
+                        buffer = io.BytesIO()
+                        pacsv.write_csv(batch.select(columns), buffer, write_options=options)
+                        copy.write(buffer.getvalue())
+                        rows += batch.num_rows
+        copied = time.perf_counter()
+        connection.commit()
+        _backend_cpu(connection.info.backend_pid)
+    finished = time.perf_counter()
+    return {"seconds": finished - started, "rows": rows, "commit_seconds": finished - copied}
+
+
+def _sqlite_values(column: pa.ChunkedArray) -> list[Any]:
+    """The loader's conversion (`loaders/load.py`, `_sqlite_values`), kept here unchanged.
+
+    A copy, so that the baseline does not move when the loader changes.
+    """
+    kind = column.type
+    if pa.types.is_decimal(kind):
+        column = column.cast(pa.float64())
+    elif pa.types.is_date(kind):
+        column = column.cast(pa.string())
+    elif pa.types.is_timestamp(kind):
+        column = pc.strftime(column, format="%Y-%m-%d %H:%M:%S")
+    return column.to_pylist()
+
+
+def run_bare_sqlite(path: Path, url: str) -> dict[str, Any]:
+    """executemany in batches of 100,000 into the target tables; one transaction."""
+    import itertools
+    import sqlite3
+
+    import sqlalchemy as sa
+
+    from nffs_migration.loaders.schema import PACKAGE_COLUMN
+
+    connection = sqlite3.connect(sa.make_url(url).database, isolation_level=None)
+    for pragma in ("foreign_keys=ON", "journal_mode=WAL", "synchronous=NORMAL"):
+        connection.execute(f"PRAGMA {pragma}")
+    rows = 0
+    started = time.perf_counter()
+    connection.execute("BEGIN")
+    for name, definition in TABLES.items():
+        columns = [*definition.column_names, PACKAGE_COLUMN]
+        listed = ", ".join(f'"{c}"' for c in columns)
+        marks = ", ".join("?" for _ in columns)
+        # The names come from the format definition.
+        statement = f'INSERT INTO "{name}" ({listed}) VALUES ({marks})'  # noqa: S608
+        for batch in _parquet_batches(path, name):
+            values = [_sqlite_values(batch.column(c)) for c in definition.column_names]
+            connection.executemany(
+                statement, list(zip(*values, itertools.repeat("bare"), strict=False))
+            )
+            rows += batch.num_rows
+    copied = time.perf_counter()
+    connection.execute("COMMIT")
+    finished = time.perf_counter()
+    connection.close()
+    return {"seconds": finished - started, "rows": rows, "commit_seconds": finished - copied}
+
+
+def run_validate(path: Path) -> dict[str, Any]:
+    from nffs_migration.validators import validate_package
+
+    started = time.perf_counter()
+    outcome = validate_package(path, write=False)
+    seconds = time.perf_counter() - started
+    report = outcome.report
+    failed = {r.id: r.failed for r in report.rules if r.failed}
+    return {
+        "seconds": seconds,
+        "valid": report.valid,
+        "summary": report.summary,
+        "error_rules": sorted({f.rule_id for f in report.findings if f.severity == "error"}),
+        "failed_rules": failed,
+    }
+
+
+def child(mode: str, path: Path, url: str, profile: Path | None) -> None:
+    if url.startswith("postgresql"):
+        _watch_backends()
+    cpu = time.process_time()
+    with tempfile.TemporaryDirectory() as tmp:
+        if mode == "validate":
+            function: Callable[[], dict[str, Any]] = lambda: run_validate(path)  # noqa: E731
+        elif mode == "ours":
+            function = lambda: run_ours(path, url, Path(tmp) / "documents")  # noqa: E731
+        elif url.startswith("sqlite"):
+            function = lambda: run_bare_sqlite(path, url)  # noqa: E731
+        else:
+            function = lambda: run_bare_postgres(path, url)  # noqa: E731
+        if profile is None:
+            result = function()
+        else:
+            import cProfile
+            import pstats
+
+            profiler = cProfile.Profile()
+            result = profiler.runcall(function)
+            profiler.dump_stats(profile)
+            stats = pstats.Stats(profiler, stream=sys.stderr)
+            stats.sort_stats("tottime").print_stats(25)
+    result.setdefault("client_cpu_seconds", time.process_time() - cpu)
+    result["server_cpu_seconds"] = sum(SERVER_CPU.values())
+    result["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps(result))
+
+
+# --------------------------------------------------------------------------------------
+# the parent: databases, child processes, figures
+
+
+def run_child(
+    mode: str, path: Path, url: str, profile: Path | None = None, label: str = ""
+) -> dict[str, Any]:
+    arguments = [
+        sys.executable,
+        __file__,
+        "--child",
+        mode,
+        "--package",
+        str(path),
+        "--target",
+        url,
+    ]
+    if profile is not None:
+        arguments += ["--profile-to", str(profile)]
+    load = os.getloadavg()[0]
+    print(f"  running {label or mode} (load average {load:.1f}) ...", file=sys.stderr, flush=True)
+    completed = subprocess.run(arguments, capture_output=True, text=True, check=False)
+    if completed.returncode != 0:
+        sys.stderr.write(completed.stderr)
+        raise RuntimeError(f"{label or mode} failed with exit code {completed.returncode}")
+    if profile is not None:
+        (profile.with_suffix(".txt")).write_text(completed.stderr)
+    result = json.loads(completed.stdout.strip().splitlines()[-1])
+    result["load_average"] = (load, os.getloadavg()[0])
+    return result
+
+
+class Postgres:
+    """Fresh databases on the server, dropped afterwards."""
+
+    def __init__(self, url: str) -> None:
+        import sqlalchemy as sa
+
+        self.url = sa.make_url(url)
+        self.admin = sa.create_engine(self.url, isolation_level="AUTOCOMMIT")
+        self.created: list[str] = []
+
+    def create(self) -> str:
+        name = f"nffs_bench_{uuid.uuid4().hex[:10]}"
+        with self.admin.connect() as connection:
+            connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+        self.created.append(name)
+        return self.url.set(database=name).render_as_string(hide_password=False)
+
+    def execute(self, url: str, *statements: str) -> None:
+        import sqlalchemy as sa
+
+        engine = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+        try:
+            with engine.connect() as connection:
+                for statement in statements:
+                    connection.exec_driver_sql(statement)
+        finally:
+            engine.dispose()
+
+    def drop_all(self) -> None:
+        with self.admin.connect() as connection:
+            for name in self.created:
+                connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        self.created.clear()
+        self.admin.dispose()
+
+
+def _init(url: str, *, package_default: bool) -> None:
+    """Create the target schema; for the bare loads give `loaded_package_id` a value."""
+    import sqlalchemy as sa
+
+    from nffs_migration.loaders import create_target_engine, init_target
+    from nffs_migration.loaders.schema import PACKAGE_COLUMN
+
+    engine = create_target_engine(url)
+    init_target(engine)
+    if package_default and engine.dialect.name == "postgresql":
+        with engine.begin() as connection:
+            for name in TABLES:
+                connection.execute(
+                    sa.text(
+                        f'ALTER TABLE "{name}" ALTER COLUMN "{PACKAGE_COLUMN}" SET DEFAULT \'bare\''
+                    )
+                )
+    engine.dispose()
+
+
+def _count(url: str) -> int:
+    import sqlalchemy as sa
+
+    from nffs_migration.loaders import create_target_engine
+
+    engine = create_target_engine(url)
+    try:
+        with engine.connect() as connection:
+            return sum(
+                connection.execute(sa.text(f'select count(*) from "{name}"')).scalar_one()  # noqa: S608
+                for name in TABLES
+            )
+    finally:
+        engine.dispose()
+
+
+def bench_database(
+    kind: str, path: Path, pg_url: str, profile_dir: Path | None, work: Path
+) -> dict[str, Any]:
+    """ours, ours again as an update, and bare, on fresh targets of one kind."""
+    results: dict[str, Any] = {}
+    postgres = Postgres(pg_url) if kind == "postgres" else None
+
+    def target(label: str) -> str:
+        if postgres is not None:
+            return postgres.create()
+        folder = work / uuid.uuid4().hex[:10]
+        folder.mkdir()
+        return f"sqlite:///{folder / f'{label}.db'}"
+
+    def settle(url: str, analyse: bool = False) -> None:
+        if postgres is not None:
+            statements = (["VACUUM ANALYZE"] if analyse else []) + ["CHECKPOINT"]
+            postgres.execute(url, *statements)
+        else:
+            subprocess.run(["sync"], check=False)
+
+    def profile(label: str) -> Path | None:
+        return None if profile_dir is None else profile_dir / f"{kind}-{label}.prof"
+
+    try:
+        bare = target("bare")
+        _init(bare, package_default=True)
+        settle(bare)
+        results["bare"] = run_child("bare", path, bare, profile("bare"), f"{kind} bare")
+        results["bare"]["count"] = _count(bare)
+        ours = target("ours")
+        settle(ours)
+        results["ours"] = run_child("ours", path, ours, profile("ours"), f"{kind} ours")
+        results["ours"]["count"] = _count(ours)
+        if postgres is not None:
+            postgres.execute(ours, "DELETE FROM nffs_load_log")
+        else:
+            import sqlite3
+
+            with sqlite3.connect(ours.removeprefix("sqlite:///")) as connection:
+                connection.execute("DELETE FROM nffs_load_log")
+        settle(ours, analyse=True)
+        results["update"] = run_child(
+            "ours", path, ours, profile("update"), f"{kind} ours, every row an update"
+        )
+        results["update"]["count"] = _count(ours)
+    finally:
+        if postgres is not None:
+            postgres.drop_all()
+        else:
+            for folder in work.iterdir():
+                shutil.rmtree(folder, ignore_errors=True)
+    return results
+
+
+def best_of(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """Per contender the fastest of several runs, with the times of all of them."""
+    best: dict[str, Any] = {}
+    for contender in runs[0]:
+        fastest = min((run[contender] for run in runs), key=lambda result: result["seconds"])
+        best[contender] = {**fastest, "all_seconds": [run[contender]["seconds"] for run in runs]}
+    return best
+
+
+def _line(label: str, result: dict[str, Any], rows: int, extra: str = "") -> str:
+    seconds = result["seconds"]
+    cpu = f"{result['client_cpu_seconds']:5.1f}"
+    if result.get("server_cpu_seconds"):
+        cpu += f" + {result['server_cpu_seconds']:5.1f}"
+    before, after = result.get("load_average", (0.0, 0.0))
+    runs = result.get("all_seconds", [])
+    if len(runs) > 1:
+        extra += "  (runs: " + ", ".join(f"{r:.0f}" for r in runs) + " s)"
+    return (
+        f"  {label:27} {seconds:7.1f} s {rows / seconds:>9,.0f} rows/s  CPU {cpu:>13} s"
+        f"  RSS {result['peak_rss_mib']:5.0f} MiB  load {before:3.1f}/{after:3.1f}{extra}"
+    )
+
+
+def _cpu(result: dict[str, Any]) -> float:
+    return float(result["client_cpu_seconds"] + result.get("server_cpu_seconds", 0.0))
+
+
+def _phases(result: dict[str, Any]) -> list[str]:
+    phases = result.get("phases", {})
+    main = ("open", "read", "create", "stage", "upsert", "delete", "commit")
+    shown = ", ".join(f"{k} {phases[k]:.1f}" for k in main if k in phases)
+    lines = [f"      phases (s): {shown}"]
+    statements = sorted(
+        ((k.split(":", 1)[1], v) for k, v in phases.items() if k.startswith("sql:")),
+        key=lambda item: -item[1],
+    )
+    if statements:
+        lines.append(
+            "      statements (s): " + ", ".join(f"{k} {v:.1f}" for k, v in statements if v >= 0.05)
+        )
+    for label in ("stage", "upsert", "delete"):
+        per_table = sorted(
+            ((k.split(":", 1)[1], v) for k, v in phases.items() if k.startswith(f"{label}:")),
+            key=lambda item: -item[1],
+        )[:4]
+        if per_table:
+            lines.append(
+                f"      {label} by table: " + ", ".join(f"{t} {s:.1f}" for t, s in per_table)
+            )
+    return lines
+
+
+def report(info: dict[str, Any], results: dict[str, Any]) -> None:
+    rows = info["rows"]
+    tables = ", ".join(f"{n} {c:,}" for n, c in info["tables"].items() if c)
+    print(f"package: {rows:,} rows in {len(TABLES)} tables ({tables}), no documents")
+    print(
+        f"{os.cpu_count()} cores; CPU = client (+ PostgreSQL backend) seconds; "
+        "load = 1-minute load average before/after"
+    )
+    validation = results.get("validate")
+    if validation:
+        summary = validation["summary"]
+        print(
+            _line(
+                "validate_package",
+                validation,
+                rows,
+                f"  (errors {summary['errors']}, warnings {summary['warnings']})",
+            )
+        )
+    for kind, label in (("postgres", "PostgreSQL"), ("sqlite", "SQLite")):
+        figures = results.get(kind)
+        if not figures:
+            continue
+        bare_name = "bare COPY" if kind == "postgres" else "bare executemany"
+        print(f"{label}:")
+        bare, ours, update = figures["bare"], figures["ours"], figures["update"]
+        print(_line(bare_name, bare, rows, f"  (commit {bare['commit_seconds']:.1f} s)"))
+        print(
+            _line("ours: load_package", ours, rows, f"  (init_target {ours['init_seconds']:.1f} s)")
+        )
+        print("\n".join(_phases(ours)))
+        print(_line("ours, every row an update", update, rows))
+        print("\n".join(_phases(update)))
+        if validation:
+            total = ours["seconds"] + validation["seconds"]
+            print(f"  {'ours incl. validation':27} {total:7.1f} s {rows / total:>9,.0f} rows/s")
+        print(
+            f"  ratio ours / {bare_name}: {ours['seconds'] / bare['seconds']:.2f}x the time"
+            f" (target: within 1.5x), {_cpu(ours) / _cpu(bare):.2f}x the CPU; "
+            f"every row an update: {update['seconds'] / bare['seconds']:.2f}x the time, "
+            f"{_cpu(update) / _cpu(bare):.2f}x the CPU"
+        )
+        print(
+            f"  rows in the target: bare {bare['count']:,}; ours {ours['count']:,} "
+            f"({ours['inserted']:,} inserted); again {update['count']:,} "
+            f"({update['updated']:,} updated)"
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--rows", type=int, default=5_000_000)
+    parser.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "nffs-bench")
+    parser.add_argument("--only", default="validate,postgres,sqlite")
+    parser.add_argument("--pg-url", default=os.environ.get("NFFS_BENCH_POSTGRES", DEFAULT_PG))
+    parser.add_argument(
+        "--profile", action="store_true", help="cProfile every load into <cache>/load-<rows>/"
+    )
+    parser.add_argument(
+        "--repeat", type=int, default=1, help="run every load N times, keep the fastest"
+    )
+    parser.add_argument("--json", type=Path, help="also write the figures to this file")
+    parser.add_argument("--child", choices=["validate", "ours", "bare"], help=argparse.SUPPRESS)
+    parser.add_argument("--package", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--target", default="", help=argparse.SUPPRESS)
+    parser.add_argument("--profile-to", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(args.child, args.package, args.target, args.profile_to)
+        return
+    only = {part.strip() for part in args.only.split(",") if part.strip()}
+    path, info = package_dir(args.cache, args.rows)
+    profile_dir = path.parent if args.profile else None
+    results: dict[str, Any] = {}
+    if "validate" in only:
+        results["validate"] = run_child("validate", path, "", label="validate")
+        if not results["validate"]["valid"]:
+            print(f"the package has validation errors: {results['validate']}", file=sys.stderr)
+    with tempfile.TemporaryDirectory(prefix="nffs-bench-load-") as tmp:
+        for kind in ("postgres", "sqlite"):
+            if kind in only:
+                runs = [
+                    bench_database(kind, path, args.pg_url, profile_dir, Path(tmp))
+                    for _ in range(args.repeat)
+                ]
+                results[kind] = best_of(runs)
+    report(info, results)
+    if args.json is not None:
+        args.json.write_text(json.dumps({"package": info, "results": results}, indent=1))
+
+
+if __name__ == "__main__":
+    main()
