@@ -48,26 +48,52 @@ import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from datetime import date, datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+from synthetic import (  # (benchmarks/ is on sys.path: they run as scripts)
+    AS_OF_DAY,
+    AS_OF_MONTH,
+    CLOSING,
+    CONTACT,
+    CONTACT_P,
+    DATA_AS_OF,
+    DAY_US,
+    DOMAIN_P,
+    DOMAINS,
+    FAMILY,
+    LANGUAGE,
+    LANGUAGE_P,
+    NATIONALITY,
+    NATIONALITY_P,
+    PREFIX,
+    RECIPIENTS,
+    SERVICE,
+    STREETS,
+    SUBJECTS,
+    SYSTEM,
+    YEAR,
+    active_staff,
+    ahvn13,
+    check_codes,
+    choose,
+    dates,
+    join,
+    lineage,
+    money,
+    month_start,
+    pick,
+    record_ids,
+    staff_table,
+    table,
+    text,
+)
 
-from nffs_migration.intermediate_format import CODE_LISTS, TABLES
+from nffs_migration.intermediate_format import TABLES
 
-AS_OF = date(2026, 3, 31)
-DATA_AS_OF = datetime(2026, 3, 31, 18, 0, tzinfo=ZoneInfo("Europe/Zurich"))
-SERVICE = "0942"
-SYSTEM = "klibnet"
-PREFIX = f"{SERVICE}:{SYSTEM}:"
-AS_OF_DAY = int((np.datetime64(AS_OF.isoformat()) - np.datetime64("1970-01-01")).astype(int))
-AS_OF_MONTH = (AS_OF.year - 1970) * 12 + AS_OF.month - 1
-DAY_US = 86_400_000_000
-YEAR = 365
 BATCH_ROWS = 100_000
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 
@@ -94,22 +120,10 @@ SOURCE_TABLES = {
     "documents": "tblDokument",
 }
 
-DOMAINS = ("economic_aid", "maintenance_advance", "child_protection", "adult_protection", "asylum")
-DOMAIN_P = (0.70, 0.09, 0.08, 0.08, 0.05)
-CLOSING = ("income", "social_insurance", "moved_away", "contact_lost", "other_authority", "other")
 CLOSING_P = (0.31, 0.21, 0.21, 0.10, 0.08, 0.09)
-NATIONALITY = ("CH", "DE", "IT", "PT", "ER", "TR", "AF", "SY", "FR", "LK")
-NATIONALITY_P = (0.68, 0.06, 0.05, 0.05, 0.04, 0.03, 0.03, 0.03, 0.02, 0.01)
-LANGUAGE = ("de", "fr", "it", "en", "ti", "pt", "ar", "tr")
-LANGUAGE_P = (0.74, 0.06, 0.05, 0.04, 0.04, 0.03, 0.02, 0.02)
-FAMILY = ("Muster", "Beispiel", "Test", "Probe", "Exemple", "Esempio", "Modell", "Fiktiv")
 GIVEN = ("Anna", "Luca", "Mia", "Noah", "Lea", "Elias", "Sara", "Jan", "Nina", "Tim", "Ana")
-STREETS = ("Bahnhofstrasse", "Hauptgasse", "Kirchweg", "Dorfstrasse", "Seestrasse", "Bergweg")
 TOWNS = (("3600", "Thun", 942), ("3645", "Gwatt (Thun)", 942), ("3612", "Steffisburg", 939))
-CONTACT = ("personal_talk", "phone", "email", "home_visit", "network_meeting", "letter", "note")
-CONTACT_P = (0.30, 0.25, 0.15, 0.05, 0.05, 0.10, 0.10)
 WITH_DURATION = (0, 3, 4)  # personal_talk, home_visit, network_meeting
-SUBJECTS = ("Gespräch", "Telefon", "Abklärung", "Budget", "Wohnung", "Arbeit", "Gesundheit")
 TEXTS = (
     "Synthetischer Eintrag: Termin vereinbart.",
     "Synthetischer Eintrag: Unterlagen (Lohnabrechnung, Mietvertrag) erhalten und abgelegt.",
@@ -119,133 +133,17 @@ TEXTS = (
     "Einkommen sofort zu melden, wiederholt. Die Krankenkasse hat die Prämienverbilligung "
     "bestätigt; die Rechnung der Zahnärztin wird als situationsbedingte Leistung geprüft.",
 )
-RECIPIENTS = ("Klient/in", "Vermieter/in", "Krankenkasse", "Energieversorger", "Arzt/Ärztin")
 #: Budget items of a budget: basic needs, rent, running costs, health insurance, an income.
 ITEM_POSITIONS = ("GBL", "MIETE", "NK", "KVG")
 INCOMES = ("LOHN", "AHV_IV", "ALV", "IZU", "ALIM")
 ITEM_CENTS = ((1000_00, 2300_00), (700_00, 2200_00), (80_00, 300_00), (250_00, 650_00))
 PAYMENT_CATEGORIES = ("GBL", "MIETE", "NK", "KVG", "SIL", "EFB")
 LEGAL_BASIS = {2: ("ZGB 307", "ZGB 308", "ZGB 310"), 3: ("ZGB 393", "ZGB 394", "ZGB 398")}
-
-
-def _check(values: tuple[str, ...], code_list: str) -> tuple[str, ...]:
-    allowed = set(CODE_LISTS[code_list].values)
-    unknown = [v for v in values if v not in allowed]
-    if unknown:
-        raise ValueError(f"{unknown} are not in the code list {code_list}")
-    return values
-
-
-for _values, _list in (
-    (DOMAINS, "domain"),
-    (CLOSING, "closing_reason"),
-    (NATIONALITY, "country"),
-    (LANGUAGE, "language"),
-    (CONTACT, "contact_type"),
-    (ITEM_POSITIONS + INCOMES + PAYMENT_CATEGORIES, "budget_position"),
-):
-    _check(_values, _list)
+check_codes(ITEM_POSITIONS + INCOMES + PAYMENT_CATEGORIES, "budget_position")
 
 
 # --------------------------------------------------------------------------------------
 # the synthetic package
-
-
-def pick(values: tuple[str, ...], index: np.ndarray, null: np.ndarray | None = None) -> pa.Array:
-    """values[index] as an Arrow string array (null where `null`)."""
-    return pc.take(pa.array(list(values), pa.string()), pa.array(index.astype(np.int32), mask=null))
-
-
-def choose(
-    rng: np.random.Generator,
-    values: tuple[str, ...],
-    n: int,
-    p: tuple[float, ...] | None = None,
-    null: np.ndarray | None = None,
-) -> pa.Array:
-    """n random values of a tuple (with probabilities p), as Arrow strings."""
-    return pick(values, rng.choice(len(values), n, p=p), null)
-
-
-def join(*parts: str | pa.Array) -> pa.Array:
-    """Element-wise concatenation of strings and string arrays."""
-    return pc.binary_join_element_wise(*parts, "")
-
-
-def text(numbers: np.ndarray) -> pa.Array:
-    return pc.cast(pa.array(numbers, pa.int64()), pa.string())
-
-
-def ids(keys: pa.Array) -> pa.Array:
-    return join(PREFIX, keys)
-
-
-def dates(days: np.ndarray, null: np.ndarray | None = None) -> pa.Array:
-    return pa.array(days.astype(np.int32), pa.date32(), mask=null)
-
-
-def month_start(months: np.ndarray) -> np.ndarray:
-    """The first day (days since 1970) of months counted since January 1970."""
-    return months.astype("datetime64[M]").astype("datetime64[D]").astype(np.int64)
-
-
-def money(cents: np.ndarray) -> pa.Array:
-    """decimal128(12, 2) from integer cents, built from its two 64-bit words."""
-    cents = cents.astype(np.int64)
-    words = np.empty((len(cents), 2), dtype=np.int64)
-    words[:, 0] = cents
-    words[:, 1] = cents >> 63
-    return pa.Array.from_buffers(
-        pa.decimal128(12, 2), len(cents), [None, pa.py_buffer(words.tobytes())]
-    )
-
-
-def ahvn13(numbers: np.ndarray) -> pa.Array:
-    """`sample_data.population.ahvn13_for`, vectorised: valid AHVN13, unique per number."""
-    body = (numbers.astype(np.int64) * 7_654_321 + 123_456_789) % 1_000_000_000
-    digits = np.empty((len(body), 12), dtype=np.int64)
-    digits[:, 0], digits[:, 1], digits[:, 2] = 7, 5, 6
-    for position in range(9):
-        digits[:, 11 - position] = (body // 10**position) % 10
-    check = (10 - (digits @ np.array([1, 3] * 6, dtype=np.int64)) % 10) % 10
-    return text(7_560_000_000_000 + body * 10 + check)
-
-
-def table(name: str, columns: dict[str, Any]) -> pa.Table:
-    return pa.table(columns, schema=TABLES[name].arrow_schema)
-
-
-def lineage(keys: pa.Array) -> dict[str, Any]:
-    n = len(keys)
-    return {
-        "source_system": pa.array(np.full(n, SYSTEM)),
-        "source_key": keys,
-        "service_id": pa.array(np.full(n, SERVICE)),
-    }
-
-
-def active_staff(count: int) -> int:
-    """Staff 1..active are active; the others left and only have closed cases."""
-    return max(1, int(count * 0.95))
-
-
-def staff_table(count: int) -> pa.Table:
-    numbers = np.arange(1, count + 1)
-    keys = join("S", text(numbers))
-    role = np.where(numbers % 10 == 0, 1, np.where(numbers % 25 == 0, 2, 0))
-    role[numbers % 17 == 0] = 3
-    return table(
-        "staff",
-        {
-            "staff_id": ids(keys),
-            **lineage(keys),
-            "short_name": join("SW", text(numbers)),
-            "family_name": pick(FAMILY, numbers % len(FAMILY)),
-            "given_name": pick(GIVEN, numbers % len(GIVEN)),
-            "role": pick(("social_worker", "admin_assistant", "head_of_sector", "intake"), role),
-            "active": pa.array(numbers <= active_staff(count)),
-        },
-    )
 
 
 def organisation_table() -> pa.Table:
@@ -286,14 +184,14 @@ def chunk_tables(first: int, n: int, staff: int, seed: int) -> Iterator[tuple[st
         table(
             "cases",
             {
-                "case_id": ids(case_key),
+                "case_id": record_ids(case_key),
                 **lineage(case_key),
                 "case_number": join(text(opened_year), "-", case_key),
                 "domain": pick(DOMAINS, domain),
                 "opened_on": dates(opened),
                 "closed_on": dates(closed_on, ~closed),
                 "closing_reason": choose(rng, CLOSING, n, CLOSING_P, ~closed),
-                "responsible_staff_id": ids(join("S", text(responsible))),
+                "responsible_staff_id": record_ids(join("S", text(responsible))),
                 "segment": choose(rng, ("A", "B", "C"), n, (0.2, 0.5, 0.3), no_segment),
                 "segment_since": dates(opened + rng.integers(30, 92, n), no_segment),
                 "file_number": pa.array(np.full(n, None), pa.string()),
@@ -320,7 +218,7 @@ def chunk_tables(first: int, n: int, staff: int, seed: int) -> Iterator[tuple[st
         table(
             "persons",
             {
-                "person_id": ids(person_key),
+                "person_id": record_ids(person_key),
                 **lineage(person_key),
                 "family_name": choose(rng, FAMILY, pn),
                 "given_name": choose(rng, GIVEN, pn),
@@ -360,9 +258,9 @@ def chunk_tables(first: int, n: int, staff: int, seed: int) -> Iterator[tuple[st
         table(
             "addresses",
             {
-                "address_id": ids(address_key),
+                "address_id": record_ids(address_key),
                 **lineage(address_key),
-                "person_id": ids(join("P", text(owner))),
+                "person_id": record_ids(join("P", text(owner))),
                 "street": choose(rng, STREETS, an),
                 "house_number": text(rng.integers(1, 120, an)),
                 "postal_code": pick(tuple(t[0] for t in TOWNS), town),
@@ -384,10 +282,10 @@ def chunk_tables(first: int, n: int, staff: int, seed: int) -> Iterator[tuple[st
         table(
             "case_members",
             {
-                "case_member_id": ids(member_key),
+                "case_member_id": record_ids(member_key),
                 **lineage(member_key),
-                "case_id": ids(text(member_case)),
-                "person_id": ids(join("P", text(member_person))),
+                "case_id": record_ids(text(member_case)),
+                "person_id": record_ids(join("P", text(member_person))),
                 "role": pick(("lead", "partner", "child"), role),
                 "valid_from": dates(np.repeat(opened, 2)),
                 "valid_to": dates(np.repeat(closed_on, 2), np.repeat(~closed, 2)),
@@ -408,9 +306,9 @@ def chunk_tables(first: int, n: int, staff: int, seed: int) -> Iterator[tuple[st
         table(
             "budgets",
             {
-                "budget_id": ids(budget_key),
+                "budget_id": record_ids(budget_key),
                 **lineage(budget_key),
-                "case_id": ids(text(budget_case)),
+                "case_id": record_ids(text(budget_case)),
                 "valid_from": dates(month_start(month)),
                 "valid_to": dates(month_start(month + 1) - 1),
                 "status": pick(("draft", "approved", "rejected", "archived"), status),
@@ -435,9 +333,11 @@ def chunk_tables(first: int, n: int, staff: int, seed: int) -> Iterator[tuple[st
         table(
             "budget_items",
             {
-                "budget_item_id": ids(item_key),
+                "budget_item_id": record_ids(item_key),
                 **lineage(item_key),
-                "budget_id": ids(pc.take(budget_key, pa.array(np.repeat(np.arange(bn), ITEMS)))),
+                "budget_id": record_ids(
+                    pc.take(budget_key, pa.array(np.repeat(np.arange(bn), ITEMS)))
+                ),
                 "position": pick(ITEM_POSITIONS + INCOMES, positions),
                 "kind": pick(("expense", "income"), (~expense).astype(int)),
                 "amount_chf": money(rng.integers(low, high)),
@@ -456,9 +356,9 @@ def chunk_tables(first: int, n: int, staff: int, seed: int) -> Iterator[tuple[st
         table(
             "payments",
             {
-                "payment_id": ids(pay_key),
+                "payment_id": record_ids(pay_key),
                 **lineage(pay_key),
-                "case_id": ids(text(np.repeat(case_no, PAYMENTS))),
+                "case_id": record_ids(text(np.repeat(case_no, PAYMENTS))),
                 "value_date": dates(month_start(pay_month) + rng.integers(0, 28, payn)),
                 "amount_chf": money(rng.integers(20_00, 2500_00, payn)),
                 "category": choose(rng, PAYMENT_CATEGORIES, payn),
@@ -488,11 +388,11 @@ def chunk_tables(first: int, n: int, staff: int, seed: int) -> Iterator[tuple[st
         table(
             "journal_entries",
             {
-                "journal_entry_id": ids(journal_key),
+                "journal_entry_id": record_ids(journal_key),
                 **lineage(journal_key),
-                "case_id": ids(text(np.repeat(case_no, JOURNAL))),
+                "case_id": record_ids(text(np.repeat(case_no, JOURNAL))),
                 "occurred_at": pa.array(at, pa.timestamp("us")),
-                "staff_id": ids(join("S", text(np.repeat(responsible, JOURNAL)))),
+                "staff_id": record_ids(join("S", text(np.repeat(responsible, JOURNAL)))),
                 "contact_type": pick(CONTACT, contact),
                 "duration_minutes": pa.array(
                     rng.integers(15, 120, jn), pa.int64(), mask=~np.isin(contact, WITH_DURATION)
@@ -512,13 +412,13 @@ def chunk_tables(first: int, n: int, staff: int, seed: int) -> Iterator[tuple[st
         table(
             "measures",
             {
-                "measure_id": ids(measure_key),
+                "measure_id": record_ids(measure_key),
                 **lineage(measure_key),
-                "case_id": ids(text(case_no[protection])),
+                "case_id": record_ids(text(case_no[protection])),
                 "legal_basis": pa.array(basis, pa.string()),
                 "started_on": dates(opened[protection]),
                 "ended_on": dates(closed_on[protection], ~closed[protection]),
-                "mandate_holder_staff_id": ids(join("S", text(responsible[protection]))),
+                "mandate_holder_staff_id": record_ids(join("S", text(responsible[protection]))),
                 "authority": pa.array(np.full(len(protection), "KESB Thun"), pa.string()),
             },
         ),
@@ -546,7 +446,10 @@ def build(path: Path, rows: int, seed: int = 11) -> dict[str, Any]:
         source_version="bench",
         overwrite=True,
     ) as writer:
-        for name, chunk in (("organisation", organisation_table()), ("staff", staff_table(staff))):
+        for name, chunk in (
+            ("organisation", organisation_table()),
+            ("staff", staff_table(staff, GIVEN)),
+        ):
             writer.write(name, chunk)
             counts[name] += chunk.num_rows
         for first in range(0, cases, CASES_PER_CHUNK):
@@ -1065,10 +968,9 @@ def _phases(result: dict[str, Any]) -> list[str]:
         ((k.split(":", 1)[1], v) for k, v in phases.items() if k.startswith("sql:")),
         key=lambda item: -item[1],
     )
+    statements = [(k, v) for k, v in statements if v >= 0.05]
     if statements:
-        lines.append(
-            "      statements (s): " + ", ".join(f"{k} {v:.1f}" for k, v in statements if v >= 0.05)
-        )
+        lines.append("      statements (s): " + ", ".join(f"{k} {v:.1f}" for k, v in statements))
     for label in ("stage", "upsert", "delete"):
         per_table = sorted(
             ((k.split(":", 1)[1], v) for k, v in phases.items() if k.startswith(f"{label}:")),

@@ -49,24 +49,49 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from datetime import date, datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+from synthetic import (  # (benchmarks/ is on sys.path: they run as scripts)
+    AS_OF,
+    AS_OF_DAY,
+    AS_OF_MONTH,
+    CLOSING,
+    CONTACT,
+    CONTACT_P,
+    DATA_AS_OF,
+    DAY_US,
+    DOMAIN_P,
+    DOMAINS,
+    FAMILY,
+    LANGUAGE,
+    LANGUAGE_P,
+    NATIONALITY,
+    NATIONALITY_P,
+    PREFIX,
+    RECIPIENTS,
+    STREETS,
+    SUBJECTS,
+    YEAR,
+    active_staff,
+    ahvn13,
+    choose,
+    dates,
+    join,
+    lineage,
+    money,
+    month_start,
+    pick,
+    record_ids,
+    staff_table,
+    table,
+    text,
+)
 
 from nffs_migration.intermediate_format import CODE_LISTS, TABLES
-
-AS_OF = date(2026, 3, 31)
-DATA_AS_OF = datetime(2026, 3, 31, 18, 0, tzinfo=ZoneInfo("Europe/Zurich"))
-PREFIX = "0942:klibnet:"
-AS_OF_DAY = int((np.datetime64(AS_OF.isoformat()) - np.datetime64("1970-01-01")).astype(int))
-AS_OF_MONTH = (AS_OF.year - 1970) * 12 + AS_OF.month - 1
-DAY_US = 86_400_000_000
-YEAR = 365
 
 #: Rows per case of the tables that hang off a case (measures and documents: fewer).
 PER_CASE = {
@@ -95,126 +120,18 @@ SOURCE_TABLES = {
     "documents": "tblDokument",
 }
 
-DOMAINS = ("economic_aid", "maintenance_advance", "child_protection", "adult_protection", "asylum")
-DOMAIN_P = (0.70, 0.09, 0.08, 0.08, 0.05)
-CLOSING = ("income", "social_insurance", "moved_away", "contact_lost", "other_authority", "other")
-NATIONALITY = ("CH", "DE", "IT", "PT", "ER", "TR", "AF", "SY", "FR", "LK")
-NATIONALITY_P = (0.68, 0.06, 0.05, 0.05, 0.04, 0.03, 0.03, 0.03, 0.02, 0.01)
-LANGUAGE = ("de", "fr", "it", "en", "ti", "pt", "ar", "tr")
-LANGUAGE_P = (0.74, 0.06, 0.05, 0.04, 0.04, 0.03, 0.02, 0.02)
-FAMILY = ("Muster", "Beispiel", "Test", "Probe", "Exemple", "Esempio", "Modell", "Fiktiv")
 GIVEN = ("Anna", "Luca", "Mia", "Noah", "Lea", "Elias", "Sara", "Jan", "Nina", "Tim")
-STREETS = ("Bahnhofstrasse", "Hauptgasse", "Kirchweg", "Dorfstrasse", "Seestrasse", "Bergweg")
 TOWNS = (("3600", "Thun", 942), ("3011", "Bern", 351), ("2502", "Biel/Bienne", 371))
-CONTACT = ("personal_talk", "phone", "email", "home_visit", "network_meeting", "letter", "note")
-CONTACT_P = (0.30, 0.25, 0.15, 0.05, 0.05, 0.10, 0.10)
-SUBJECTS = ("Gespräch", "Telefon", "Abklärung", "Budget", "Wohnung", "Arbeit", "Gesundheit")
 TEXTS = (
     "Synthetischer Eintrag: Gespräch über die Situation geführt.",
     "Synthetischer Eintrag: Unterlagen erhalten und abgelegt.",
     "Synthetischer Eintrag: Termin vereinbart.",
     "Synthetischer Eintrag: Budget besprochen, keine Änderung.",
 )
-RECIPIENTS = ("Klient/in", "Vermieter/in", "Krankenkasse", "Energieversorger", "Arzt/Ärztin")
 
 
 # --------------------------------------------------------------------------------------
 # the synthetic package
-
-
-def _check(values: tuple[str, ...], code_list: str) -> tuple[str, ...]:
-    allowed = set(CODE_LISTS[code_list].values)
-    unknown = [v for v in values if v not in allowed]
-    if unknown:
-        raise ValueError(f"{unknown} are not in the code list {code_list}")
-    return values
-
-
-_check(DOMAINS, "domain")
-_check(CLOSING, "closing_reason")
-_check(NATIONALITY, "country")
-_check(LANGUAGE, "language")
-_check(CONTACT, "contact_type")
-
-
-def _strings(values: tuple[str, ...] | list[str]) -> pa.Array:
-    return pa.array(list(values), pa.string())
-
-
-def pick(values: tuple[str, ...], index: np.ndarray, null: np.ndarray | None = None) -> pa.Array:
-    """values[index] as an Arrow string array (null where `null`)."""
-    return pc.take(_strings(values), pa.array(index.astype(np.int32), mask=null))
-
-
-def choose(
-    rng: np.random.Generator,
-    values: tuple[str, ...],
-    n: int,
-    p: tuple[float, ...] | None = None,
-    null: np.ndarray | None = None,
-) -> pa.Array:
-    """n random values of a tuple (with probabilities p), as Arrow strings."""
-    return pick(values, rng.choice(len(values), n, p=p), null)
-
-
-def join(*parts: str | pa.Array) -> pa.Array:
-    """Element-wise concatenation of strings and string arrays."""
-    return pc.binary_join_element_wise(*parts, "")
-
-
-def text(numbers: np.ndarray) -> pa.Array:
-    return pc.cast(pa.array(numbers, pa.int64()), pa.string())
-
-
-def record_ids(keys: pa.Array) -> pa.Array:
-    return join(PREFIX, keys)
-
-
-def dates(days: np.ndarray, null: np.ndarray | None = None) -> pa.Array:
-    return pa.array(days.astype(np.int32), pa.date32(), mask=null)
-
-
-def month_start(months: np.ndarray) -> np.ndarray:
-    """The first day (days since 1970) of months counted since January 1970."""
-    return months.astype("datetime64[M]").astype("datetime64[D]").astype(np.int64)
-
-
-def money(cents: np.ndarray) -> pa.Array:
-    """decimal128(12, 2) from integer cents, built from its two 64-bit words (exact)."""
-    cents = cents.astype(np.int64)
-    words = np.empty((len(cents), 2), dtype=np.int64)
-    words[:, 0] = cents
-    words[:, 1] = cents >> 63
-    return pa.Array.from_buffers(
-        pa.decimal128(12, 2), len(cents), [None, pa.py_buffer(words.tobytes())]
-    )
-
-
-def ahvn13(numbers: np.ndarray, wrong: np.ndarray | None = None) -> pa.Array:
-    """Valid AHVN13 per person number (as `sample_data.population.ahvn13_for`), vectorised."""
-    body = (numbers.astype(np.int64) * 7_654_321 + 123_456_789) % 1_000_000_000
-    digits = np.empty((len(body), 12), dtype=np.int64)
-    digits[:, 0], digits[:, 1], digits[:, 2] = 7, 5, 6
-    for position in range(9):
-        digits[:, 11 - position] = (body // 10**position) % 10
-    weights = np.array([1, 3] * 6, dtype=np.int64)
-    check = (10 - (digits @ weights) % 10) % 10
-    if wrong is not None:
-        check = np.where(wrong, (check + 1) % 10, check)
-    return text(7_560_000_000_000 + body * 10 + check)
-
-
-def table(name: str, columns: dict[str, Any]) -> pa.Table:
-    return pa.table(columns, schema=TABLES[name].arrow_schema)
-
-
-def lineage(keys: pa.Array) -> dict[str, Any]:
-    n = len(keys)
-    return {
-        "source_system": pa.array(np.full(n, "klibnet")),
-        "source_key": keys,
-        "service_id": pa.array(np.full(n, "0942")),
-    }
 
 
 class Faults:
@@ -232,31 +149,6 @@ class Faults:
 
     def __getitem__(self, fault: str) -> np.ndarray:
         return self.masks[fault]
-
-
-def staff_table(count: int) -> pa.Table:
-    numbers = np.arange(1, count + 1)
-    keys = join("S", text(numbers))
-    roles = ("social_worker", "admin_assistant", "head_of_sector", "intake")
-    role = np.where(numbers % 10 == 0, 1, np.where(numbers % 25 == 0, 2, 0))
-    role[numbers % 17 == 0] = 3
-    return table(
-        "staff",
-        {
-            "staff_id": record_ids(keys),
-            **lineage(keys),
-            "short_name": join("SW", text(numbers)),
-            "family_name": pick(FAMILY, numbers % len(FAMILY)),
-            "given_name": pick(GIVEN, numbers % len(GIVEN)),
-            "role": pick(roles, role),
-            "active": pa.array(numbers <= active_staff(count)),
-        },
-    )
-
-
-def active_staff(count: int) -> int:
-    """Staff 1..active are active; the others left and only have closed cases."""
-    return max(1, int(count * 0.95))
 
 
 def chunk_tables(
@@ -628,10 +520,10 @@ def document_rows(writer: Any, first: int, n: int, rng: np.random.Generator) -> 
             "created_at": pa.array(
                 (AS_OF_DAY - rng.integers(30, 3000, m)) * DAY_US, pa.timestamp("us")
             ),
-            "file": _strings([s.file for s in stored]),
+            "file": pa.array([s.file for s in stored], pa.string()),
             "media_type": pa.array(np.full(m, "application/pdf")),
             "size_bytes": pa.array([s.size_bytes for s in stored], pa.int64()),
-            "sha256": _strings([s.sha256 for s in stored]),
+            "sha256": pa.array([s.sha256 for s in stored], pa.string()),
         },
     )
 
@@ -665,7 +557,7 @@ def build(path: Path, rows: int, rate: float, seed: int = 7) -> dict[str, Any]:
                 "data_as_of": pa.array([DATA_AS_OF.replace(tzinfo=None)], pa.timestamp("us")),
             },
         )
-        for name, chunk in (("organisation", organisation), ("staff", staff_table(staff))):
+        for name, chunk in (("organisation", organisation), ("staff", staff_table(staff, GIVEN))):
             writer.write(name, chunk)
             counts[name] += chunk.num_rows
         for first in range(0, cases, CASES_PER_CHUNK):
