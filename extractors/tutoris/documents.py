@@ -91,8 +91,9 @@ class Documents:
         wanted: list[tuple[int, str, Path]] = []
         unsafe = np.zeros(batch.read, dtype=bool)
         missing = np.zeros(batch.read, dtype=bool)
+        keys = batch.keys.tolist()
         for index, (key, case, path, clean) in enumerate(
-            zip(batch.keys, cases, paths, relative, strict=True)
+            zip(keys, cases, paths, relative, strict=True)
         ):
             if not batch.keep[index]:
                 continue
@@ -117,7 +118,7 @@ class Documents:
         stored: list[StoredDocument | None] = [None] * batch.read
         for (index, _, _), document in zip(wanted, copies, strict=True):
             stored[index] = document
-            key = batch.keys[index]
+            key = keys[index]
             if document.size_bytes == 0:
                 batch.findings.append(self.ctx.finding("document-empty", "documents", key, "file"))
             elif document.sha256 in self.seen_content:
