@@ -10,6 +10,7 @@ the record they hang on. Converting the texts is the table builders' job.
 
 from __future__ import annotations
 
+from operator import attrgetter, methodcaller
 from typing import Any
 
 from nffs_migration.extractors.frames import LIVE, MISSING
@@ -66,6 +67,21 @@ FIELDS: dict[str, tuple[str, tuple[str, ...]]] = {
 #: The order in which tables are finished at the end of the file (parents first).
 TABLE_ORDER = tuple(FIELDS)
 _PERSON_FIELDS = FIELDS["persons"][1][3:]
+# Attribute and text readers applied with `map`, so that the many children of a case
+# (budget positions, payments, journal entries) are read without a Python loop each.
+_ID, _CODE, _ART, _BETRAG = (methodcaller("get", name) for name in ("id", "code", "art", "betrag"))
+_VALUTA, _KATEGORIE, _STORNO = (
+    methodcaller("get", name) for name in ("valuta", "kategorie", "storno")
+)
+_DATUM, _MA, _TYP, _DAUER = (methodcaller("get", name) for name in ("datum", "ma", "typ", "dauer"))
+_TEXT = attrgetter("text")
+
+
+def _child_text(element: Any, tag: str) -> str | None:
+    """`element.findtext(tag)` for a plain tag name, without ElementPath's overhead."""
+    for child in element.iterchildren(tag):
+        return child.text or ""
+    return None
 
 
 class Collector:
@@ -82,6 +98,10 @@ class Collector:
         }
         self._append = {
             name: tuple(column.append for column in columns)
+            for name, columns in self.columns.items()
+        }
+        self._extend = {
+            name: tuple(column.extend for column in columns)
             for name, columns in self.columns.items()
         }
         self.persons_read = 0
@@ -207,44 +227,50 @@ class Collector:
         row: tuple[Any, ...] = (budget_key, nr, status, get("von"), get("bis"), get("status"))
         for append, value in zip(self._append["budgets"], row, strict=True):
             append(value)
-        key, parent, state, code, kind, amount = self._append["budget_items"]
-        for position, item in enumerate(budget.iterchildren("Pos"), 1):
-            at = item.get
-            key(f"{budget_key}/pos/{position}")
-            parent(budget_key)
-            state(status)
-            code(at("code"))
-            kind(at("art"))
-            amount(at("betrag"))
+        items = budget.findall("Pos")
+        if not items:
+            return
+        count = len(items)
+        key, parent, state, code, kind, amount = self._extend["budget_items"]
+        key([f"{budget_key}/pos/{position}" for position in range(1, count + 1)])
+        parent([budget_key] * count)
+        state([status] * count)
+        code(map(_CODE, items))
+        kind(map(_ART, items))
+        amount(map(_BETRAG, items))
 
     def _payments(self, nr: str, status: int, container: Any) -> None:
-        key, parent, state, day, amount, category, storno, recipient = self._append["payments"]
-        for payment in container.iterchildren("Zahlung"):
-            at = payment.get
-            key(at("id") or "")
-            parent(nr)
-            state(status)
-            day(at("valuta"))
-            amount(at("betrag"))
-            category(at("kategorie"))
-            storno(at("storno"))
-            recipient(payment.text)
+        items = container.findall("Zahlung")
+        if not items:
+            return
+        count = len(items)
+        key, parent, state, day, amount, category, storno, recipient = self._extend["payments"]
+        key([at or "" for at in map(_ID, items)])
+        parent([nr] * count)
+        state([status] * count)
+        day(map(_VALUTA, items))
+        amount(map(_BETRAG, items))
+        category(map(_KATEGORIE, items))
+        storno(map(_STORNO, items))
+        recipient(map(_TEXT, items))
 
     def _journal(self, nr: str, status: int, container: Any) -> None:
-        key, parent, state, moment, staff, kind, duration, subject, text = self._append[
+        items = container.findall("Eintrag")
+        if not items:
+            return
+        count = len(items)
+        key, parent, state, moment, staff, kind, duration, subject, text = self._extend[
             "journal_entries"
         ]
-        for entry in container.iterchildren("Eintrag"):
-            at = entry.get
-            key(at("id") or "")
-            parent(nr)
-            state(status)
-            moment(at("datum"))
-            staff(at("ma"))
-            kind(at("typ"))
-            duration(at("dauer"))
-            subject(entry.findtext("Betreff"))
-            text(entry.findtext("Text"))
+        key([at or "" for at in map(_ID, items)])
+        parent([nr] * count)
+        state([status] * count)
+        moment(map(_DATUM, items))
+        staff(map(_MA, items))
+        kind(map(_TYP, items))
+        duration(map(_DAUER, items))
+        subject([_child_text(entry, "Betreff") for entry in items])
+        text([_child_text(entry, "Text") for entry in items])
 
 
 __all__ = ["FIELDS", "TABLE_ORDER", "Collector"]
