@@ -7,6 +7,7 @@ name; Windows separators are turned into `/` first where the source uses them.
 
 from __future__ import annotations
 
+import os
 import re
 from functools import lru_cache
 from pathlib import Path, PurePosixPath
@@ -45,12 +46,21 @@ def resolve_within(root: Path, relative: PurePosixPath) -> Path:
     """Join a safe relative path to a root and make sure it stays inside (symlinks included)."""
     root_resolved = _resolved(str(root))
     parent = _resolved(str(root / relative.parent))
-    target = Path(parent) / relative.name
-    if target.is_symlink():
-        target = target.resolve()
-    if not (target == Path(root_resolved) or target.is_relative_to(root_resolved)):
+    target = os.path.join(parent, relative.name)
+    if os.path.islink(target):
+        linked = Path(target).resolve()
+        if not (linked == Path(root_resolved) or linked.is_relative_to(root_resolved)):
+            raise UnsafePath("path leaves its root through a link")
+        return linked
+    if os.sep != "/":  # Windows compares paths without case: leave it to pathlib
+        if not (Path(target) == Path(root_resolved) or Path(target).is_relative_to(root_resolved)):
+            raise UnsafePath("path leaves its root through a link")
+        return Path(target)
+    # Both folders are resolved (absolute, normalised): comparing strings is comparing parts.
+    inside = root_resolved if root_resolved.endswith("/") else root_resolved + "/"
+    if not (target == root_resolved or parent == root_resolved or parent.startswith(inside)):
         raise UnsafePath("path leaves its root through a link")
-    return target
+    return Path(target)
 
 
 @lru_cache(maxsize=4096)
