@@ -6,6 +6,7 @@ import os
 import shutil
 import signal
 import sqlite3
+import stat
 import subprocess
 import sys
 import time
@@ -234,6 +235,7 @@ def test_plan_status_and_dashboard(cli, tmp_path: Path) -> None:
     assert result.exit_code == 0
     assert "0942" in result.stdout and "0351" in result.stdout and "planned" in result.stdout
     html = page.read_text()
+    assert stat.S_IMODE(page.stat().st_mode) == 0o600
     assert "<script" not in html and 'id="services"' not in html and "id='services'" in html
     chromium = shutil.which("chromium")
     if chromium is None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import stat
 import subprocess
 from datetime import date
 from pathlib import Path
@@ -149,6 +150,13 @@ def test_validate_command_exit_codes_and_csv_export(cli, realistic, tmp_path: Pa
     assert lines[0] == "rule_id,severity,table,record_id,source_key,field,message"
     assert len(lines) == len(outcome.report.findings) + 1
     assert (tmp_path / "r" / "validation.html").exists()
+    # reports and exports outside the package are for their owner only
+    assert stat.S_IMODE((tmp_path / "r").stat().st_mode) == 0o700
+    for written in (tmp_path / "f.csv", tmp_path / "r" / "validation.json"):
+        assert stat.S_IMODE(written.stat().st_mode) == 0o600, written
+    (tmp_path / "f.csv").chmod(0o644)
+    cli("validate", str(copy), "--export-findings", str(tmp_path / "f.csv"))
+    assert stat.S_IMODE((tmp_path / "f.csv").stat().st_mode) == 0o600
     assert cli("validate", str(tmp_path / "nothing")).exit_code == 2
 
 

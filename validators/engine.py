@@ -23,6 +23,7 @@ import pandas as pd
 
 from nffs_migration import __version__
 from nffs_migration.errors import PackageError
+from nffs_migration.files import private_folder, write_private_text
 from nffs_migration.intermediate_format.definition import TABLES
 from nffs_migration.intermediate_format.findings import Category, Report, Rule
 from nffs_migration.intermediate_format.reader import Package, add_files, open_package
@@ -172,9 +173,9 @@ def write_reports(path: Path, outcome: ValidationOutcome, report_dir: Path | Non
     page = render_html(data)
     add_files(path, {REPORT_JSON: text.encode(), REPORT_HTML: page.encode()})
     if report_dir is not None:
-        report_dir.mkdir(parents=True, exist_ok=True)
-        (report_dir / "validation.json").write_text(text, encoding="utf-8")
-        (report_dir / "validation.html").write_text(page, encoding="utf-8")
+        private_folder(report_dir)
+        write_private_text(report_dir / "validation.json", text)
+        write_private_text(report_dir / "validation.html", page)
 
 
 def validate_package(

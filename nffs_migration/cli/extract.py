@@ -14,6 +14,7 @@ from rich.table import Table
 
 from nffs_migration.cli.app import app, example
 from nffs_migration.errors import UsageError
+from nffs_migration.files import write_private_text
 from nffs_migration.ui import err_console, out_console, progress
 
 SOURCE_HELP = (
@@ -203,9 +204,9 @@ def profile(
     if out is not None:
         data = result.to_dict()
         if out.suffix.lower() == ".html":
-            out.write_text(_profile_html(data), encoding="utf-8")
+            write_private_text(out, _profile_html(data))
         else:
-            out.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+            write_private_text(out, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
         out_console.print(f"wrote {out}")
 
 

@@ -12,6 +12,7 @@ from rich.table import Table
 
 from nffs_migration.cli.app import app, example
 from nffs_migration.errors import UsageError
+from nffs_migration.files import write_private_text
 from nffs_migration.ui import err_console, out_console
 
 LEDGER_HELP = (
@@ -201,7 +202,7 @@ def status(
 
         opened = Ledger(ledger)
         try:
-            html.write_text(dashboard_html(opened), encoding="utf-8")
+            write_private_text(html, dashboard_html(opened))
         finally:
             opened.close()
         out_console.print(f"wrote {html}")

@@ -13,6 +13,7 @@ from rich.table import Table
 
 from nffs_migration.cli.app import app, example
 from nffs_migration.errors import DataErrors, UsageError
+from nffs_migration.files import open_private
 from nffs_migration.intermediate_format.findings import Finding
 from nffs_migration.ui import err_console, out_console
 
@@ -116,7 +117,7 @@ def validate(
     if show_values:
         _print_values(package, report.findings, rules or [], per_rule)
     if export_findings is not None:
-        with export_findings.open("w", newline="", encoding="utf-8") as handle:
+        with open_private(export_findings, newline="") as handle:
             writer = csv.writer(handle)
             writer.writerow(
                 ["rule_id", "severity", "table", "record_id", "source_key", "field", "message"]
