@@ -44,6 +44,18 @@ def _dates(series: pd.Series) -> pd.Series:
     return pd.to_datetime(series.astype(object).where(series.notna(), None), errors="coerce")
 
 
+def _floats(series: pd.Series) -> pd.Series:
+    """A money column as float64 (NaN where empty), for range checks.
+
+    Cast in Arrow: pandas' `astype("float64")` of a decimal column goes through a Python
+    Decimal per value, eight seconds on seven million amounts.
+    """
+    if isinstance(series.dtype, pd.ArrowDtype):
+        cast = pc.cast(pa.array(series), pa.float64())
+        return pd.Series(cast.to_numpy(zero_copy_only=False), index=series.index)
+    return series.astype("float64")
+
+
 def _mapped_dates(keys: pd.Series, values: pd.Series) -> pd.Series:
     """`keys.map(values)` for date values, always datetime64 (NaT where no value)."""
     unique = pd.to_datetime(values[~values.index.duplicated(keep="first")], errors="coerce")
@@ -346,7 +358,7 @@ def _budgets(
     results.fail("budget-periods-overlap", "budgets", ordered, overlap, "valid_from")
 
     items = source.frame("budget_items", ["budget_item_id", "source_key", "amount_chf"])
-    amounts = items["amount_chf"].astype("float64")
+    amounts = _floats(items["amount_chf"])
     results.checked("amount-out-of-range", len(items))
     results.fail(
         "amount-out-of-range",
@@ -358,7 +370,7 @@ def _budgets(
         "amount_chf",
     )
     payments = source.frame("payments", ["payment_id", "source_key", "amount_chf"])
-    paid = payments["amount_chf"].astype("float64")
+    paid = _floats(payments["amount_chf"])
     results.checked("amount-out-of-range", len(payments))
     results.fail(
         "amount-out-of-range",
