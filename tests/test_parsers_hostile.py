@@ -40,6 +40,7 @@ from hypothesis import strategies as st
 
 from nffs_migration.errors import ConfigurationError, NffsError
 from nffs_migration.extractors import normalise
+from nffs_migration.extractors.custom import fieldrules
 from nffs_migration.extractors.custom import values as cv
 from nffs_migration.extractors.custom.fieldrules import FieldRule, convert, parse_rule
 from nffs_migration.extractors.custom.yamlnodes import Problems, compose
@@ -1059,18 +1060,7 @@ def test_convert_gives_a_value_of_the_fields_type_or_says_no(
             assert cents(value)
 
 
-RULE_KEYS = [
-    "column",
-    "value",
-    "extract",
-    "map",
-    "default",
-    "format",
-    "day",
-    "precision_of",
-    "parent_key",
-    "colour",
-]
+RULE_KEYS = [*fieldrules.RULE_KEYS, "colour"]  # and a key no field rule knows
 RULE_VALUES = st.one_of(
     YAML_VALUES,
     st.sampled_from(

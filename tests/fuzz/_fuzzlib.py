@@ -555,6 +555,14 @@ def check_package(out: Path, error: BaseException | None) -> None:
             package.frame(name)
 
 
+def outcome(error: BaseException | None, source: Path, placeholder: str) -> str:
+    """How one input ended, as a signature that groups alike refusals (paths and numbers out)."""
+    if error is None:
+        return "extracted"
+    message = str(error).replace(str(source), placeholder)
+    return f"{type(error).__name__}: {re.sub(r'[0-9]+', 'N', message)[:100]}"
+
+
 __all__ = [
     "AS_OF",
     "FIXED",
@@ -565,6 +573,7 @@ __all__ = [
     "check_package",
     "main",
     "mutate_bytes",
+    "outcome",
     "seed_folder",
     "value",
 ]

@@ -32,7 +32,17 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from _fuzzlib import AS_OF, Provider, cell, check_package, main, mutate_bytes, seed_folder, value
+from _fuzzlib import (
+    AS_OF,
+    Provider,
+    cell,
+    check_package,
+    main,
+    mutate_bytes,
+    outcome,
+    seed_folder,
+    value,
+)
 
 CSV_FILES = ("budgets.csv", "auszahlungen.csv", "notizen.csv", "scans/index.csv")
 WORKBOOK = "Klientenliste.xlsx"
@@ -268,10 +278,7 @@ def load(work: Path) -> Callable[[Provider, Path], str]:
             check_mapping(source / "mapping.yaml", source)
             with contextlib.suppress(NffsError):
                 extractor.profile(options)
-        if error is None:
-            return "extracted"
-        message = str(error).replace(str(source), "<src>")
-        return f"{type(error).__name__}: {re.sub(r'[0-9]+', 'N', message)[:100]}"
+        return outcome(error, source, "<src>")
 
     return one
 

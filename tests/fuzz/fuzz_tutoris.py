@@ -22,7 +22,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from _fuzzlib import AS_OF, Provider, check_package, main, mutate_bytes, seed_folder, value
+from _fuzzlib import (
+    AS_OF,
+    Provider,
+    check_package,
+    main,
+    mutate_bytes,
+    outcome,
+    seed_folder,
+    value,
+)
 
 RECORD = re.compile(
     r"<(Person|Fall|Eintrag|Zahlung|Pos|Budget|Adresse|Mitglied|Dokument|Massnahme|MA)\b"
@@ -178,10 +187,7 @@ def load(work: Path) -> Callable[[Provider, Path], str]:
         check_package(out, error)
         with contextlib.suppress(NffsError):
             extractor.profile(options)
-        if error is None:
-            return "extracted"
-        message = str(error).replace(str(export), "<export>")
-        return f"{type(error).__name__}: {re.sub(r'[0-9]+', 'N', message)[:100]}"
+        return outcome(error, export, "<export>")
 
     return one
 
