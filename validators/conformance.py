@@ -19,6 +19,7 @@ import pyarrow.compute as pc
 from nffs_migration.intermediate_format.definition import TABLES
 from nffs_migration.intermediate_format.model import Table
 from nffs_migration.schemas.pandera_schemas import pandera_schema
+from nffs_migration.validators.keys import duplicated
 from nffs_migration.validators.results import CheckContext, Results
 from nffs_migration.validators.source import TableSource
 
@@ -96,13 +97,11 @@ def check_integrity(source: TableSource, context: CheckContext, results: Results
         frame = source.frame(name, [key, "source_key"])
         results.checked("duplicate-id", len(frame))
         column = pa.array(frame[key], from_pandas=True)
-        # One hash pass gives both answers (count_distinct took longer than unique here).
-        unique = pc.unique(column)
-        if len(unique) < len(column):
-            duplicated = frame[key].duplicated(keep="first").to_numpy()
-            results.fail("duplicate-id", name, frame, duplicated, key)
+        repeated = duplicated(column)
+        if repeated is not None:
+            results.fail("duplicate-id", name, frame, repeated, key)
         if name in referenced:
-            ids[name] = unique
+            ids[name] = column
     for name, table in TABLES.items():
         if context.delta:
             break  # references of a delta point at the target; the loader checks them

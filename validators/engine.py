@@ -14,12 +14,14 @@ judges the stored results against another profile without running the checks aga
 from __future__ import annotations
 
 import json
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from nffs_migration import __version__
 from nffs_migration.errors import PackageError
@@ -40,6 +42,8 @@ log = get_logger(__name__)
 CHECKS = (check_conformance, check_integrity, check_cases, check_persons)
 REPORT_JSON = "reports/validation.json"
 REPORT_HTML = "reports/validation.html"
+#: Tables whose records belong to a case (findings on them count under its opening year).
+CASE_TABLES = frozenset(n for n, t in TABLES.items() if "case_id" in t.column_names)
 
 
 @dataclass
@@ -92,21 +96,12 @@ def fill_rates(source: TableSource) -> dict[str, dict[str, float]]:
 def findings_by_year(source: TableSource, report: Report) -> dict[str, dict[str, int]]:
     """Findings counted per opening year of the case they concern, and per category."""
     cases = source.frame("cases", ["case_id", "opened_on"])
-    year_of_case = dict(
-        zip(
-            cases["case_id"],
-            pd.to_datetime(cases["opened_on"].astype(object), errors="coerce").dt.year,
-            strict=True,
-        )
-    )
-    category = {rule.id: rule.category for rule in report.rules}
+    opened = pa.array(cases["opened_on"], from_pandas=True)
+    years = pc.year(opened) if pa.types.is_temporal(opened.type) else pa.nulls(len(opened))
+    year_of_case = dict(zip(cases["case_id"], years.to_pylist(), strict=True))
     wanted: dict[str, set[str]] = {}
     for finding in report.findings:
-        if (
-            finding.record_id
-            and finding.table in TABLES
-            and "case_id" in TABLES[finding.table].column_names
-        ):
+        if finding.record_id and finding.table in CASE_TABLES:
             wanted.setdefault(finding.table, set()).add(finding.record_id)
     case_of: dict[str, str] = {}
     for table, ids in wanted.items():
@@ -117,12 +112,15 @@ def findings_by_year(source: TableSource, report: Report) -> dict[str, dict[str,
         frame = source.frame(table, [key, "case_id"])
         frame = frame[frame[key].isin(ids).to_numpy(dtype=bool)]
         case_of.update(dict(zip(frame[key], frame["case_id"], strict=True)))
-    counts: dict[str, dict[str, int]] = {}
+    category = {rule.id: rule.category.value for rule in report.rules}
+    tally: Counter[tuple[str, str]] = Counter()
     for finding in report.findings:
         year = year_of_case.get(case_of.get(finding.record_id or "", ""))
-        label = str(int(year)) if year is not None and year == year else "no case"
-        bucket = counts.setdefault(label, {c.value: 0 for c in Category})
-        bucket[category.get(finding.rule_id, Category.CONFORMANCE).value] += 1
+        label = "no case" if year is None else str(year)
+        tally[label, category.get(finding.rule_id, Category.CONFORMANCE.value)] += 1
+    counts: dict[str, dict[str, int]] = {}
+    for (label, kind), count in tally.items():
+        counts.setdefault(label, {c.value: 0 for c in Category})[kind] += count
     return dict(sorted(counts.items()))
 
 

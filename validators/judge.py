@@ -77,17 +77,13 @@ def judge(results: Results, profile: Profile, extraction_rules: dict[str, Rule])
                 tolerated=tolerated,
             )
         )
+        messages: dict[str | None, str] = {}
         for table, record_id, source_key, field in outcome.failures:
+            message = messages.get(field)
+            if message is None:
+                message = messages[field] = _message(rule, field)
             findings.append(
-                Finding(
-                    rule_id=rule_id,
-                    severity=effective,
-                    table=table,
-                    record_id=record_id,
-                    source_key=source_key,
-                    field=field,
-                    message=_message(rule, field),
-                )
+                Finding(rule_id, effective, table, record_id, source_key, field, message)
             )
     return Report(rules=rules, findings=findings)
 
