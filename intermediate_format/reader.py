@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 import stat
 import tempfile
@@ -28,8 +29,13 @@ from pydantic import ValidationError
 from nffs_migration.errors import PackageError
 from nffs_migration.intermediate_format.definition import FORMAT_VERSION, REJECTS, TABLES
 from nffs_migration.intermediate_format.findings import Report
-from nffs_migration.intermediate_format.manifest import Manifest
-from nffs_migration.intermediate_format.safepath import UnsafePath, resolve_within, safe_relative
+from nffs_migration.intermediate_format.manifest import FileEntry, Manifest
+from nffs_migration.intermediate_format.safepath import (
+    UnsafePath,
+    clean_relative,
+    resolve_within,
+    safe_relative,
+)
 from nffs_migration.intermediate_format.writer import sha256_file
 
 _CHUNK = 1024 * 1024
@@ -251,37 +257,48 @@ def _read_manifest(root: Path, name: str) -> Manifest:
     return manifest
 
 
+def _walk(base: str, name: str) -> dict[str, int]:
+    """Every file under `base` by relative `/` path, with its size; a link is refused."""
+    present: dict[str, int] = {}
+    folders = [("", base)]
+    while folders:
+        prefix, folder = folders.pop()
+        with os.scandir(folder) as entries:
+            for item in entries:
+                relative = prefix + item.name
+                if item.is_symlink():
+                    raise PackageError(
+                        f"{name}: {relative} is a link; a package holds files only", file=relative
+                    )
+                if item.is_dir(follow_symlinks=False):
+                    folders.append((relative + "/", item.path))
+                else:
+                    present[relative] = item.stat(follow_symlinks=False).st_size
+    return present
+
+
 def verify(root: Path, manifest: Manifest, name: str) -> None:
     """Check every file against the manifest; raise PackageError naming the first bad file.
 
     The folder is walked once; a link anywhere is refused (so no path needs resolving),
-    then every listed file is checked for presence, size and SHA-256.
+    then every listed file is checked for presence, size and SHA-256. (Hashing on
+    threads was slower: most files are documents of a few kilobytes.)
     """
-    import os
-
-    present: dict[str, int] = {}
     base = str(root)
-    for folder, folders, files in os.walk(base):
-        for item in (*folders, *files):
-            path = os.path.join(folder, item)
-            if os.path.islink(path):
-                relative = os.path.relpath(path, base).replace(os.sep, "/")
-                raise PackageError(
-                    f"{name}: {relative} is a link; a package holds files only", file=relative
-                )
-        for item in files:
-            path = os.path.join(folder, item)
-            present[os.path.relpath(path, base).replace(os.sep, "/")] = os.path.getsize(path)
+    present = _walk(base, name)
     for relative, entry in sorted(manifest.files.items()):
         try:
-            safe = safe_relative(relative).as_posix()
+            safe = clean_relative(relative)
         except UnsafePath as exc:
             raise PackageError(
                 f"{name}: manifest lists an unsafe path {relative!r}: {exc}"
             ) from None
         if safe != relative or relative not in present:
             raise PackageError(f"{name}: {relative} is missing", file=relative)
-        if present[relative] != entry.bytes or sha256_file(root / relative) != entry.sha256:
+        if (
+            present[relative] != entry.bytes
+            or sha256_file(os.path.join(base, relative)) != entry.sha256
+        ):
             raise PackageError(
                 f"{name}: {relative} does not match its checksum (changed or damaged)",
                 file=relative,
@@ -295,8 +312,8 @@ def verify(root: Path, manifest: Manifest, name: str) -> None:
             raise PackageError(
                 f"{name}: table {table_name} is missing from the manifest", table=table_name
             )
-        listed = manifest.files.get(table_entry.file)
-        if listed is None or listed.sha256 != table_entry.sha256:
+        covered = manifest.files.get(table_entry.file)
+        if covered is None or covered.sha256 != table_entry.sha256:
             raise PackageError(
                 f"{name}: {table_entry.file} is not covered by the file checksums",
                 file=table_entry.file,
@@ -347,7 +364,7 @@ def add_files(path: Path | str, files: dict[str, bytes]) -> Manifest:
     """
     import os
 
-    from nffs_migration.intermediate_format.manifest import FileEntry, to_json
+    from nffs_migration.intermediate_format.manifest import to_json
     from nffs_migration.intermediate_format.writer import write_zip
 
     origin = Path(path)

@@ -26,6 +26,11 @@ def safe_relative(path: str, *, windows: bool = False) -> PurePosixPath:
         path: The path as the source gives it.
         windows: Treat `\\` as a separator (legacy shares on Windows servers).
     """
+    return PurePosixPath(clean_relative(path, windows=windows))
+
+
+def clean_relative(path: str, *, windows: bool = False) -> str:
+    """`safe_relative` as a string (`a/b`), for checking many paths without Path objects."""
     if windows:
         path = path.replace("\\", "/")
     if not path or "\x00" in path:
@@ -39,7 +44,7 @@ def safe_relative(path: str, *, windows: bool = False) -> PurePosixPath:
         raise UnsafePath("path names no file")
     if any(part == ".." for part in parts):
         raise UnsafePath("path leaves its root (..)")
-    return PurePosixPath(*parts)
+    return "/".join(parts)
 
 
 def resolve_within(root: Path, relative: PurePosixPath) -> Path:
@@ -69,4 +74,4 @@ def _resolved(path: str) -> str:
     return str(Path(path).resolve())
 
 
-__all__ = ["UnsafePath", "resolve_within", "safe_relative"]
+__all__ = ["UnsafePath", "clean_relative", "resolve_within", "safe_relative"]
