@@ -13,6 +13,7 @@ a new major version. Every other artefact is generated from ``TABLES``:
 from __future__ import annotations
 
 from nffs_migration.intermediate_format.codes import CODE_LISTS
+from nffs_migration.intermediate_format.formats import RECORD_ID_PATTERN
 from nffs_migration.intermediate_format.model import (
     CodeList,
     Column,
@@ -33,7 +34,7 @@ SERVICE_ID = Format(
 )
 RECORD_ID = Format(
     "record_id",
-    r"^[0-9]{4}:(klibnet|kiss|tutoris|custom):\S.*$",
+    RECORD_ID_PATTERN,
     "`{service_id}:{source_system}:{source_key}`, stable over re-runs.",
 )
 AHVN13 = Format(

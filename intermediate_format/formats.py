@@ -3,6 +3,14 @@
 The scalar check uses `python-stdnum` (`stdnum.ch.ssn`, EAN-13 check digit); the
 vectorised one gives the same answer for a whole Arrow or pandas column at once, for
 validation at millions of rows a second. A property test keeps the two in agreement.
+
+`pattern_valid_array` is Arrow's regular expression match (RE2) over a column, with two
+shortcuts that give the same answer in a fraction of the time (property-tested against
+the plain match): rows equal to the column's first value share its answer (a service
+number, a postal code, a code repeat over millions of rows), and record ids that start
+with the first id's `{service}:{system}:` prefix only need their next character and
+their newlines looked at. RE2 runs at about 100 ns a value whatever the pattern, a
+second for each ten million ids; the shortcuts take a tenth of that.
 """
 
 from __future__ import annotations
@@ -16,6 +24,11 @@ import pyarrow.compute as pc
 from stdnum.ch import ssn
 
 _AHVN13 = re.compile(r"^756[0-9]{10}$")
+#: The record id format (`definition.RECORD_ID`), here so that its shortcut can know it.
+RECORD_ID_PATTERN = r"^[0-9]{4}:(klibnet|kiss|tutoris|custom):\S.*$"
+_RECORD_PREFIX = re.compile(r"^[0-9]{4}:(klibnet|kiss|tutoris|custom):")
+#: The bytes RE2's `\S` does not match (its `\s` is ASCII `[\t\n\f\r ]`, without `\v`).
+_RE2_SPACE = np.array([9, 10, 12, 13, 32], dtype=np.uint8)
 _WEIGHTS = np.array([1, 3] * 6, dtype=np.int64)
 
 
@@ -49,9 +62,75 @@ def ahvn13_valid_array(values: pa.Array | pa.ChunkedArray | pd.Series) -> np.nda
     return result
 
 
+def pattern_valid_array(values: pa.Array | pa.ChunkedArray, pattern: str) -> np.ndarray:
+    """Element-wise: the value matches `pattern` (RE2, as Arrow's regex match); nulls valid."""
+    column = pa.chunked_array([values]) if isinstance(values, pa.Array) else values
+    result = np.ones(len(column), dtype=bool)
+    if len(column) == 0 or column.null_count == len(column):
+        return result
+    valid = np.asarray(pc.is_valid(column).to_numpy(zero_copy_only=False), dtype=bool)
+    first = column[int(np.argmax(valid))].as_py()
+    first_ok = bool(pc.match_substring_regex(pa.array([first], column.type), pattern)[0].as_py())
+    same = np.asarray(pc.fill_null(pc.equal(column, first), False).to_numpy(zero_copy_only=False))
+    decided = same.astype(bool)
+    result[decided] = first_ok
+    if pattern == RECORD_ID_PATTERN and pa.types.is_string(column.type):
+        decided |= _record_ids_valid(column, first)
+    rest = valid & ~decided
+    if rest.any():
+        matched = pc.match_substring_regex(column.filter(pa.array(rest)), pattern)
+        result[rest] = np.asarray(matched.to_numpy(zero_copy_only=False), dtype=bool)
+    return result
+
+
+def _record_ids_valid(column: pa.ChunkedArray, first: str) -> np.ndarray:
+    """Ids known to match `RECORD_ID_PATTERN` from their prefix, next byte and newlines.
+
+    An id that starts with a valid `{service}:{system}:` prefix matches when a byte
+    follows that is not RE2 whitespace (a multi-byte character's first byte never is)
+    and it holds no newline (`.` does not match one). Other ids are left undecided.
+    """
+    prefix = _RECORD_PREFIX.match(first)
+    known = np.zeros(len(column), dtype=bool)
+    if prefix is None:
+        return known
+    width = len(prefix.group(0).encode())
+    position = 0
+    for chunk in column.chunks:
+        size = len(chunk)
+        _, offsets_buffer, data_buffer = chunk.buffers()
+        offsets = np.frombuffer(offsets_buffer, dtype=np.int32)[
+            chunk.offset : chunk.offset + size + 1
+        ]
+        data = np.frombuffer(data_buffer, dtype=np.uint8) if data_buffer else np.empty(0, np.uint8)
+        used = data[offsets[0] : offsets[-1]] if size else data[:0]
+        if size and not (used == 10).any():
+            lengths = np.diff(offsets)
+            after = np.minimum(offsets[:-1] + width, max(len(data) - 1, 0))
+            following = data[after] if len(data) else np.zeros(size, np.uint8)
+            known[position : position + size] = (
+                np.asarray(
+                    pc.fill_null(pc.starts_with(chunk, prefix.group(0)), False).to_numpy(
+                        zero_copy_only=False
+                    ),
+                    dtype=bool,
+                )
+                & (lengths > width)
+                & ~np.isin(following, _RE2_SPACE)
+            )
+        position += size
+    return known
+
+
 def ahvn13_compact(value: str) -> str:
     """Strip dots, blanks and dashes from an AHV number as typed in legacy data."""
     return re.sub(r"[\s.\-]", "", value)
 
 
-__all__ = ["ahvn13_compact", "ahvn13_valid", "ahvn13_valid_array"]
+__all__ = [
+    "RECORD_ID_PATTERN",
+    "ahvn13_compact",
+    "ahvn13_valid",
+    "ahvn13_valid_array",
+    "pattern_valid_array",
+]

@@ -1,11 +1,12 @@
 """pandera schemas generated from the format definition, one per table.
 
-Each column gets its Arrow-backed dtype, nullability, code list (`isin`), format
-(`str_matches`, and the AHVN13 check digit), range and uniqueness for ids. Checks are
-named, and their error text is that name, so that pandera's `check` column of failure
-cases holds one of `CHECK_KINDS` (or pandera's own `not_nullable`, `field_uniqueness`,
-`dtype(...)`); the validators turn (table, column, check) into a rule id and keep
-only the record key and field of pandera's failure cases, never the failing value.
+Each column gets its Arrow-backed dtype, nullability, code list (`isin`), format (a
+regular expression, matched in Arrow with `pattern_valid_array`'s shortcuts, and the
+AHVN13 check digit), range and uniqueness for ids. Checks are named, and their error
+text is that name, so that pandera's `check` column of failure cases holds one of
+`CHECK_KINDS` (or pandera's own `not_nullable`, `field_uniqueness`, `dtype(...)`); the
+validators turn (table, column, check) into a rule id and keep only the record key and
+field of pandera's failure cases, never the failing value.
 
     schema = pandera_schema("persons")
     schema.validate(frame, lazy=True)  # raises SchemaErrors with every failure
@@ -13,18 +14,29 @@ only the record key and field of pandera's failure cases, never the failing valu
 
 from __future__ import annotations
 
-from functools import cache
+from functools import cache, partial
 
 import pandas as pd
 import pandera.pandas as pa
+import pyarrow
+import pyarrow.types as pa_types
 
 from nffs_migration.intermediate_format.codes import CODE_LISTS
 from nffs_migration.intermediate_format.definition import REJECTS, TABLES
-from nffs_migration.intermediate_format.formats import ahvn13_valid_array
+from nffs_migration.intermediate_format.formats import ahvn13_valid_array, pattern_valid_array
 from nffs_migration.intermediate_format.model import Column
 
 #: Check names used in the schemas (pandera's `check` column of failure cases).
 CHECK_KINDS = ("codes", "format", "check_digit", "range")
+
+
+def _matches(series: pd.Series, *, pattern: str) -> pd.Series:
+    """`str_matches` with RE2 and its shortcuts on Arrow strings (`pattern_valid_array`)."""
+    if isinstance(series.dtype, pd.ArrowDtype) and pa_types.is_string(series.dtype.pyarrow_dtype):
+        return pd.Series(
+            pattern_valid_array(pyarrow.array(series.array), pattern), index=series.index
+        )
+    return series.str.match(pattern).fillna(True).astype(bool)
 
 
 def _checks(column: Column) -> list[pa.Check]:
@@ -37,7 +49,12 @@ def _checks(column: Column) -> list[pa.Check]:
         )
     if column.fmt:
         checks.append(
-            pa.Check.str_matches(column.fmt.pattern, name="format", error="format", ignore_na=True)
+            pa.Check(
+                partial(_matches, pattern=column.fmt.pattern),
+                name="format",
+                error="format",
+                ignore_na=True,
+            )
         )
         if column.fmt.check_digit:
             checks.append(

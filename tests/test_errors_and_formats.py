@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pickle
 
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 from hypothesis import given
 from hypothesis import strategies as st
 from stdnum.ch import ssn
@@ -21,7 +23,9 @@ from nffs_migration.intermediate_format.formats import (
     ahvn13_compact,
     ahvn13_valid,
     ahvn13_valid_array,
+    pattern_valid_array,
 )
+from nffs_migration.intermediate_format.definition import POSTAL_CODE, RECORD_ID, SERVICE_ID
 from nffs_migration.intermediate_format.safepath import UnsafePath, safe_relative
 
 
@@ -61,6 +65,57 @@ def test_vectorised_ahvn13_check_agrees_with_stdnum(values: list[str | None]) ->
         for v in values
     ]
     assert result.tolist() == expected
+
+
+#: Pieces that sit on the edges of the record-id shortcut: valid and broken prefixes,
+#: RE2 whitespace and what it leaves out (\v, no-break space), newlines, other scripts.
+ID_PIECES = st.sampled_from(
+    [
+        "0942:klibnet:",
+        "0942:kiss:",
+        "942:klibnet:",
+        "0942:klibnet",
+        "0942:KLIBNET:",
+        "1",
+        "x",
+        " ",
+        "\t",
+        "\n",
+        "\r",
+        "\f",
+        "\v",
+        "\u00a0",
+        "é",
+        "🙂",
+        ":",
+        "/",
+        "",
+    ]
+)
+
+
+@given(
+    st.lists(st.one_of(st.none(), st.lists(ID_PIECES, max_size=5).map("".join)), max_size=30),
+    st.sampled_from([RECORD_ID.pattern, SERVICE_ID.pattern, POSTAL_CODE.pattern]),
+    st.integers(min_value=1, max_value=4),
+)
+def test_pattern_shortcuts_agree_with_the_plain_regex(
+    values: list[str | None], pattern: str, chunks: int
+) -> None:
+    # Cut into chunks (and slices of them) as the Parquet reader hands columns over.
+    array = pa.array(values, pa.string())
+    step = max(1, len(values) // chunks)
+    column = pa.chunked_array(
+        [array.slice(i, step) for i in range(0, len(values), step)] or [array], pa.string()
+    )
+    expected = pc.fill_null(pc.match_substring_regex(array, pattern), True)
+    assert pattern_valid_array(column, pattern).tolist() == expected.to_pylist()
+
+
+def test_record_id_shortcut_decides_common_ids_without_the_regex() -> None:
+    ids = pa.array([f"0942:klibnet:{i}" for i in range(1000)] + ["0942:klibnet: 1", None])
+    assert pattern_valid_array(ids, RECORD_ID.pattern).tolist() == [True] * 1000 + [False, True]
+    assert not np.asarray(pattern_valid_array(pa.array(["0942:x:1"]), RECORD_ID.pattern)).any()
 
 
 def test_ahvn13_known_values() -> None:
