@@ -1,8 +1,9 @@
 """What the checks read: a package on disk, or tables in memory (rule cases, tests).
 
-Checks ask for the columns they need (`frame(name, columns)`), so a 10-million-row
-journal is read as three narrow columns, not whole; conformance reads each table in
-batches. Frames are Arrow-backed pandas frames in the format's types.
+Checks ask for the columns they need (`frame(name, columns)`) and conformance for
+whole tables (`batches`). A package's tables are read once and kept in memory while
+they fit (`PackageSource`); larger ones are read column by column and in batches.
+Frames are Arrow-backed pandas frames in the format's types.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 import pandas as pd
+import pyarrow as pa
 from typing_extensions import override
 
 from nffs_migration.intermediate_format.definition import TABLES
@@ -20,8 +22,12 @@ from nffs_migration.intermediate_format.findings import Report
 from nffs_migration.intermediate_format.manifest import Manifest
 from nffs_migration.intermediate_format.reader import Package
 
+#: Tables of up to this many rows are read whole, once; larger ones in batches.
+TABLE_ROWS_IN_MEMORY = 20_000_000
+#: Arrow bytes of whole tables kept between checks (10 million rows take about 1.3 GB).
+TABLE_CACHE_BYTES = 4 << 30
 BATCH_ROWS = 1_000_000
-#: Columns kept in memory between checks (each can be millions of rows).
+#: Columns of tables too large to hold, kept in memory between checks.
 COLUMN_CACHE = 24
 
 
@@ -62,17 +68,46 @@ class TableSource:
 
 
 class PackageSource(TableSource):
-    """The tables of a verified package on disk, read column by column."""
+    """The tables of a verified package on disk, each read once for every check.
+
+    A table of up to `TABLE_ROWS_IN_MEMORY` rows is read whole (Parquet decoding on all
+    cores) the first time a check asks for it and kept as Arrow columns while the
+    tables read after it fit in `TABLE_CACHE_BYTES`; frames and batches are views of it.
+    A larger table is read in batches and column by column instead, so memory stays
+    bounded whatever the package's size.
+    """
 
     def __init__(self, package: Package) -> None:
         self.package = package
         self.manifest = package.manifest
+        self._tables: OrderedDict[str, pa.Table] = OrderedDict()
         self._columns: OrderedDict[tuple[str, str], pd.Series] = OrderedDict()
 
+    def _table(self, name: str) -> pa.Table | None:
+        """The whole table, read once; None when it is too large to hold."""
+        cached = self._tables.get(name)
+        if cached is not None:
+            self._tables.move_to_end(name)
+            return cached
+        if self.rows(name) > TABLE_ROWS_IN_MEMORY:
+            return None
+        table = self.package.table(name)
+        self._tables[name] = table
+        while len(self._tables) > 1 and (
+            sum(t.nbytes for t in self._tables.values()) > TABLE_CACHE_BYTES
+        ):
+            self._tables.popitem(last=False)
+        return table
+
     def _column(self, name: str, column: str) -> pd.Series:
-        """One column of a table, read once and kept while checks still ask for it."""
+        """One column of a table, from the table in memory or read on its own."""
         import pyarrow.parquet as pq
 
+        table = self._table(name)
+        if table is not None:
+            return pd.Series(
+                table.column(column).to_pandas(types_mapper=pd.ArrowDtype), name=column
+            )
         key = (name, column)
         cached = self._columns.get(key)
         if cached is not None:
@@ -120,6 +155,10 @@ class PackageSource(TableSource):
 
     @override
     def batches(self, name: str) -> Iterator[pd.DataFrame]:
+        table = self._table(name)
+        if table is not None:
+            yield table.to_pandas(types_mapper=pd.ArrowDtype)
+            return
         for batch in self.package.iter_batches(name, BATCH_ROWS):
             yield batch.to_pandas(types_mapper=pd.ArrowDtype)
 
