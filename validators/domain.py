@@ -18,6 +18,7 @@ from datetime import date, datetime, timedelta
 
 import numpy as np
 import pandas as pd
+import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -74,13 +75,29 @@ def _overlaps(frame: pd.DataFrame, group: str, order: str) -> tuple[pd.DataFrame
     """Rows (sorted) whose period starts before an earlier-starting period of the group ends.
 
     `frame` has `start` and `end` (NaT end: open); each overlapping pair is reported on
-    its later-starting row.
+    its later-starting row. Rows are sorted by group, start and `order` (nulls last,
+    stable) and the running end is kept per group, in polars: pandas factorised the
+    string keys for its sort and took over a second for a million budgets.
     """
-    ordered = frame.sort_values([group, "start", order], kind="stable")
-    end = ordered["end"].astype("datetime64[s]").fillna(FAR_FUTURE)
-    running = end.groupby(ordered[group]).cummax()
-    previous = running.groupby(ordered[group]).shift()
-    return ordered, (ordered["start"] <= previous).fillna(False).to_numpy(dtype=bool)
+    data = pl.DataFrame(
+        {
+            "group": pa.array(frame[group], from_pandas=True),
+            "start": pa.array(frame["start"].astype("datetime64[us]"), from_pandas=True),
+            "end": pa.array(
+                frame["end"].astype("datetime64[us]").fillna(FAR_FUTURE), from_pandas=True
+            ),
+            "order": pa.array(frame[order], from_pandas=True),
+            "row": np.arange(len(frame)),
+        }
+    )
+    data = data.sort(["group", "start", "order"], nulls_last=True, maintain_order=True)
+    overlap = data.select(
+        (pl.col("start") <= pl.col("end").cum_max().shift(1).over("group"))
+        .and_(pl.col("group").is_not_null())
+        .fill_null(False)
+    ).to_series()
+    ordered = frame.iloc[data["row"].to_numpy()]
+    return ordered, overlap.to_numpy().astype(bool)
 
 
 def _open_cases(cases: pd.DataFrame, as_of: date) -> np.ndarray:
@@ -234,14 +251,15 @@ def _lead_addresses(
     open_aid: np.ndarray,
 ) -> None:
     as_of = _on(context.as_of)
-    open_ids = set(cases["case_id"][open_aid])
-    lead_ids = set(leads["person_id"][leads["case_id"].isin(open_ids).to_numpy(dtype=bool)])
+    # isin with a Series stays in Arrow; a Python set would iterate millions of values.
+    open_ids = cases["case_id"][open_aid]
+    lead_ids = leads["person_id"][leads["case_id"].isin(open_ids).to_numpy(dtype=bool)]
     addresses = source.frame("addresses", ["address_id", "person_id", "valid_from", "valid_to"])
     start, end = _dates(addresses["valid_from"]), _dates(addresses["valid_to"])
     current = ((start.isna() | (start <= as_of)) & (end.isna() | (end >= as_of))).to_numpy(
         dtype=bool
     )
-    housed = set(addresses["person_id"][current])
+    housed = addresses["person_id"][current]
     persons = source.frame("persons", ["person_id", "source_key"])
     concerned = persons["person_id"].isin(lead_ids).to_numpy(dtype=bool)
     results.checked("lead-without-current-address", int(concerned.sum()))
@@ -343,7 +361,7 @@ def _budgets(
     current = approved[
         (approved["start"] <= as_of) & (approved["end"].isna() | (approved["end"] >= as_of))
     ]
-    with_current = set(current["case_id"])
+    with_current = current["case_id"]
     if not context.delta:  # a delta need not hold the case's budgets
         results.checked("open-case-without-current-budget", int(open_aid.sum()))
         results.fail(
@@ -385,7 +403,7 @@ def _staff(
     source: TableSource, results: Results, cases: pd.DataFrame, open_mask: np.ndarray
 ) -> None:
     staff = source.frame("staff", ["staff_id", "active"])
-    inactive = set(staff["staff_id"][(staff["active"] == False).fillna(False).to_numpy(dtype=bool)])  # noqa: E712
+    inactive = staff["staff_id"][(staff["active"] == False).fillna(False).to_numpy(dtype=bool)]  # noqa: E712
     assigned = open_mask & cases["responsible_staff_id"].notna().to_numpy()
     results.checked("responsible-staff-inactive", int(assigned.sum()))
     results.fail(

@@ -20,6 +20,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -98,7 +99,8 @@ def findings_by_year(source: TableSource, report: Report) -> dict[str, dict[str,
     cases = source.frame("cases", ["case_id", "opened_on"])
     opened = pa.array(cases["opened_on"], from_pandas=True)
     years = pc.year(opened) if pa.types.is_temporal(opened.type) else pa.nulls(len(opened))
-    year_of_case = dict(zip(cases["case_id"], years.to_pylist(), strict=True))
+    # to_pylist, not iterating the Series: that makes an Arrow scalar per value.
+    year_of_case = dict(zip(_values(cases["case_id"]), years.to_pylist(), strict=True))
     wanted: dict[str, set[str]] = {}
     for finding in report.findings:
         if finding.record_id and finding.table in CASE_TABLES:
@@ -110,8 +112,8 @@ def findings_by_year(source: TableSource, report: Report) -> dict[str, dict[str,
             continue
         key = TABLES[table].primary_key
         frame = source.frame(table, [key, "case_id"])
-        frame = frame[frame[key].isin(ids).to_numpy(dtype=bool)]
-        case_of.update(dict(zip(frame[key], frame["case_id"], strict=True)))
+        frame = frame[frame[key].isin(list(ids)).to_numpy(dtype=bool)]
+        case_of.update(zip(_values(frame[key]), _values(frame["case_id"]), strict=True))
     category = {rule.id: rule.category.value for rule in report.rules}
     tally: Counter[tuple[str, str]] = Counter()
     for finding in report.findings:
@@ -122,6 +124,10 @@ def findings_by_year(source: TableSource, report: Report) -> dict[str, dict[str,
     for (label, kind), count in tally.items():
         counts.setdefault(label, {c.value: 0 for c in Category})[kind] += count
     return dict(sorted(counts.items()))
+
+
+def _values(series: pd.Series) -> list[Any]:
+    return pa.array(series, from_pandas=True).to_pylist()
 
 
 def validate(
