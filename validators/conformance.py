@@ -36,6 +36,7 @@ CHECK_RULES = {
 
 def check_conformance(source: TableSource, context: CheckContext, results: Results) -> None:
     """Types, required values, code lists, formats, AHV check digits, ranges."""
+    source.prefetch(list(TABLES))
     for name, table in TABLES.items():
         schema = pandera_schema(name, unique=False)
         applicable = _applicable(table)

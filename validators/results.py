@@ -86,6 +86,13 @@ class Results:
         """Record a single failing record (or a package-level failure with no record)."""
         self.outcome(rule_id).failures.append((table, record_id, source_key, field_name))
 
+    def merge(self, other: Results) -> None:
+        """Add another run's counts and failures after this one's (checks run apart)."""
+        for rule_id, outcome in other.outcomes.items():
+            mine = self.outcome(rule_id)
+            mine.checked += outcome.checked
+            mine.failures.extend(outcome.failures)
+
     def to_dict(self) -> dict[str, Any]:
         """Results as JSON-ready data."""
         return {

@@ -9,8 +9,10 @@ Frames are Arrow-backed pandas frames in the format's types.
 from __future__ import annotations
 
 import hashlib
+import threading
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -56,6 +58,12 @@ class TableSource:
         """What extraction recorded (empty when nothing)."""
         return Report()
 
+    def prefetch(self, names: Sequence[str]) -> None:
+        """A hint that these tables will be read whole soon, in this order."""
+
+    def close(self) -> None:
+        """Release what the source holds (background reads among them)."""
+
     def fill_rates(self, name: str) -> dict[str, float]:
         """Share of non-null values per column of a table."""
         filled: dict[str, int] = {}
@@ -80,23 +88,73 @@ class PackageSource(TableSource):
     def __init__(self, package: Package) -> None:
         self.package = package
         self.manifest = package.manifest
+        # Checks may run on two threads: the caches are shared under one lock, and a
+        # table being read is a Future that the other thread waits for.
+        self._lock = threading.Lock()
         self._tables: OrderedDict[str, pa.Table] = OrderedDict()
         self._columns: OrderedDict[tuple[str, str], pd.Series] = OrderedDict()
+        self._reading: dict[str, Future[pa.Table]] = {}
+        self._reader: ThreadPoolExecutor | None = None
+
+    @override
+    def prefetch(self, names: Sequence[str]) -> None:
+        """Start reading these tables in the background, in this order.
+
+        Parquet decoding runs outside the GIL, so the next table is read while the
+        checks work on the current one.
+        """
+        with self._lock:
+            if self._reader is None:
+                self._reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="nffs-read")
+            for name in names:
+                held = name in self._tables or name in self._reading
+                if not held and self.rows(name) <= TABLE_ROWS_IN_MEMORY:
+                    self._reading[name] = self._reader.submit(self.package.table, name)
+
+    @override
+    def close(self) -> None:
+        """Stop background reads (the package's files may go away after this)."""
+        with self._lock:
+            for future in self._reading.values():
+                future.cancel()
+            self._reading.clear()
+            reader, self._reader = self._reader, None
+        if reader is not None:
+            reader.shutdown(wait=True)
 
     def _table(self, name: str) -> pa.Table | None:
         """The whole table, read once; None when it is too large to hold."""
-        cached = self._tables.get(name)
-        if cached is not None:
-            self._tables.move_to_end(name)
-            return cached
-        if self.rows(name) > TABLE_ROWS_IN_MEMORY:
-            return None
-        table = self.package.table(name)
-        self._tables[name] = table
-        while len(self._tables) > 1 and (
-            sum(t.nbytes for t in self._tables.values()) > TABLE_CACHE_BYTES
-        ):
-            self._tables.popitem(last=False)
+        with self._lock:
+            cached = self._tables.get(name)
+            if cached is not None:
+                self._tables.move_to_end(name)
+                return cached
+            if self.rows(name) > TABLE_ROWS_IN_MEMORY:
+                return None
+            pending = self._reading.get(name)
+            if pending is None:  # read it on this thread; another one asking waits for it
+                pending = self._reading[name] = Future()
+                pending.set_running_or_notify_cancel()
+                mine = True
+            else:
+                mine = False
+        if mine:
+            try:
+                pending.set_result(self.package.table(name))
+            except BaseException as exc:
+                pending.set_exception(exc)
+                with self._lock:
+                    self._reading.pop(name, None)
+                raise
+        table = pending.result()
+        with self._lock:
+            if self._reading.get(name) is pending:
+                del self._reading[name]
+                self._tables[name] = table
+                while len(self._tables) > 1 and (
+                    sum(t.nbytes for t in self._tables.values()) > TABLE_CACHE_BYTES
+                ):
+                    self._tables.popitem(last=False)
         return table
 
     def _column(self, name: str, column: str) -> pd.Series:
@@ -109,10 +167,11 @@ class PackageSource(TableSource):
                 table.column(column).to_pandas(types_mapper=pd.ArrowDtype), name=column
             )
         key = (name, column)
-        cached = self._columns.get(key)
-        if cached is not None:
-            self._columns.move_to_end(key)
-            return cached
+        with self._lock:
+            cached = self._columns.get(key)
+            if cached is not None:
+                self._columns.move_to_end(key)
+                return cached
         entry = self.package.manifest.tables[name]
         field = TABLES[name].arrow_schema.field(column)
         array = (
@@ -121,9 +180,10 @@ class PackageSource(TableSource):
             .cast(field.type)
         )
         series = pd.Series(array.to_pandas(types_mapper=pd.ArrowDtype), name=column)
-        self._columns[key] = series
-        while len(self._columns) > COLUMN_CACHE:
-            self._columns.popitem(last=False)
+        with self._lock:
+            self._columns[key] = series
+            while len(self._columns) > COLUMN_CACHE:
+                self._columns.popitem(last=False)
         return series
 
     @override
