@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import stat
 import subprocess
@@ -131,6 +132,37 @@ def test_changing_the_stored_report_makes_the_package_unreadable(realistic, tmp_
 
     with pytest.raises(PackageError, match=r"validation\.json"):
         open_package(copy)
+
+
+@pytest.mark.parametrize("damaged", ["tables/budget_items.parquet", "document"])
+def test_validate_refuses_a_damaged_package_before_checking(
+    realistic, tmp_path: Path, damaged: str
+) -> None:
+    # The tables are decoded while the files are verified: a damaged file must still stop
+    # validation with the reader's error, write no report, and leave no reading thread.
+    import threading
+
+    from nffs_migration.errors import PackageError
+
+    _, package, _ = realistic
+    copy = tmp_path / "copy"
+    shutil.copytree(package, copy)
+    if damaged == "document":
+        damaged = (
+            next(p for p in sorted(copy.glob("documents/**/*")) if p.is_file())
+            .relative_to(copy)
+            .as_posix()
+        )
+    target = copy / damaged
+    content = bytearray(target.read_bytes())
+    content[len(content) // 2] ^= 0xFF
+    target.write_bytes(bytes(content))
+    report = copy / "reports" / "validation.html"
+    before = report.read_bytes() if report.exists() else None
+    with pytest.raises(PackageError, match=re.escape(damaged)):
+        validate_package(copy)
+    assert (report.read_bytes() if report.exists() else None) == before
+    assert not [t for t in threading.enumerate() if t.name.startswith("nffs-")]
 
 
 def test_validate_command_exit_codes_and_csv_export(cli, realistic, tmp_path: Path) -> None:

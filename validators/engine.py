@@ -31,7 +31,7 @@ from nffs_migration.errors import PackageError
 from nffs_migration.files import private_folder, write_private_text
 from nffs_migration.intermediate_format.definition import TABLES
 from nffs_migration.intermediate_format.findings import Category, Report, Rule
-from nffs_migration.intermediate_format.reader import Package, add_files, open_package
+from nffs_migration.intermediate_format.reader import Package, add_files, open_package, verify
 from nffs_migration.log import get_logger
 from nffs_migration.validators.conformance import check_conformance, check_integrity
 from nffs_migration.validators.domain import check_cases, check_persons
@@ -213,10 +213,14 @@ def validate_package(
 ) -> ValidationOutcome:
     """Validate a package on disk and write its reports."""
     profile = load_profile(profile_path)
-    with open_package(path) as package:
+    # The tables are decoded in the background while the files are verified; nothing is
+    # checked or reported before the verification has passed.
+    with open_package(path, verify_checksums=False) as package:
         day = as_of or package.manifest.data_as_of.date()
         source = PackageSource(package)
         try:
+            source.prefetch(list(TABLES))
+            verify(package.root, package.manifest, package.name)
             outcome = validate(source, day, profile, package_meta=_package_meta(package))
         finally:
             source.close()
