@@ -126,23 +126,30 @@ def findings_by_year(source: TableSource, report: Report) -> dict[str, dict[str,
     for finding in report.findings:
         if finding.record_id and finding.table in CASE_TABLES:
             wanted.setdefault(finding.table, set()).add(finding.record_id)
-    case_of: dict[str, str] = {}
+    # Keyed by table and id: ids of different tables may be equal (source keys repeat).
+    case_of: dict[tuple[str, str], str] = {}
     for table, ids in wanted.items():
         if table == "cases":
-            case_of.update({i: i for i in ids})
+            case_of.update({(table, i): i for i in ids})
             continue
         key = TABLES[table].primary_key
         frame = source.frame(table, [key, "case_id"])
         frame = frame[frame[key].isin(list(ids)).to_numpy(dtype=bool)]
-        case_of.update(zip(_values(frame[key]), _values(frame["case_id"]), strict=True))
+        case_of.update(
+            zip(((table, i) for i in _values(frame[key])), _values(frame["case_id"]), strict=True)
+        )
     category = {rule.id: rule.category.value for rule in report.rules}
-    tally: Counter[tuple[str, str]] = Counter()
-    for finding in report.findings:
-        year = year_of_case.get(case_of.get(finding.record_id or "", ""))
-        label = "no case" if year is None else str(year)
-        tally[label, category.get(finding.rule_id, Category.CONFORMANCE.value)] += 1
+    other = Category.CONFORMANCE.value
+    tally = Counter(
+        (
+            year_of_case.get(case_of.get((f.table, f.record_id or ""), "")),
+            category.get(f.rule_id, other),
+        )
+        for f in report.findings
+    )
     counts: dict[str, dict[str, int]] = {}
-    for (label, kind), count in tally.items():
+    for (year, kind), count in tally.items():
+        label = "no case" if year is None else str(year)
         counts.setdefault(label, {c.value: 0 for c in Category})[kind] += count
     return dict(sorted(counts.items()))
 
