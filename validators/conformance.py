@@ -70,21 +70,19 @@ def _record(cases: pd.DataFrame, table: str, batch: pd.DataFrame, results: Resul
     Only the row position and the column are read; pandera can report one cell in
     several failure rows, which the mask folds into one.
     """
-    groups: dict[tuple[str, str], np.ndarray] = {}
-    for check, column, index in cases[["check", "column", "index"]].itertuples(index=False):
-        check_name = str(check)
-        rule_id = "wrong-type" if check_name.startswith("dtype(") else CHECK_RULES.get(check_name)
-        if rule_id is None:
-            continue
-        if index is None or (isinstance(index, float) and np.isnan(index)):
-            results.fail_one(rule_id, table, None, None, str(column))
-            continue
-        mask = groups.get((rule_id, str(column)))
-        if mask is None:
-            mask = groups[(rule_id, str(column))] = np.zeros(len(batch), dtype=bool)
-        mask[int(index)] = True
-    for (rule_id, column), mask in groups.items():
-        results.fail(rule_id, table, batch, mask, column)
+    frame = cases[["check", "column", "index"]].astype({"check": str, "column": str})
+    frame["rule"] = frame["check"].map(
+        lambda check: "wrong-type" if check.startswith("dtype(") else CHECK_RULES.get(check)
+    )
+    frame = frame[frame["rule"].notna()]
+    positions = pd.to_numeric(frame["index"], errors="coerce")
+    for rule_id, column in frame.loc[positions.isna(), ["rule", "column"]].itertuples(index=False):
+        results.fail_one(rule_id, table, None, None, column)
+    located = frame.assign(position=positions)[positions.notna()]
+    for (rule_id, column), group in located.groupby(["rule", "column"], sort=False):
+        mask = np.zeros(len(batch), dtype=bool)
+        mask[group["position"].to_numpy(dtype=np.int64)] = True
+        results.fail(str(rule_id), table, batch, mask, str(column))
 
 
 def check_integrity(source: TableSource, context: CheckContext, results: Results) -> None:
