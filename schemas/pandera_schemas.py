@@ -1,6 +1,6 @@
 """pandera schemas generated from the format definition, one per table.
 
-Each column gets its Arrow-backed dtype, nullability, code list (`isin`), format (a
+Each column gets its Arrow-backed dtype, nullability, code list (`codes_valid_array`), format (a
 regular expression, matched in Arrow with `pattern_valid_array`'s shortcuts, and the
 AHVN13 check digit), range and uniqueness for ids. Checks are named, and their error
 text is that name, so that pandera's `check` column of failure cases holds one of
@@ -23,7 +23,11 @@ import pyarrow.types as pa_types
 
 from nffs_migration.intermediate_format.codes import CODE_LISTS
 from nffs_migration.intermediate_format.definition import REJECTS, TABLES
-from nffs_migration.intermediate_format.formats import ahvn13_valid_array, pattern_valid_array
+from nffs_migration.intermediate_format.formats import (
+    ahvn13_valid_array,
+    codes_valid_array,
+    pattern_valid_array,
+)
 from nffs_migration.intermediate_format.model import Column
 
 #: Check names used in the schemas (pandera's `check` column of failure cases).
@@ -39,12 +43,22 @@ def _matches(series: pd.Series, *, pattern: str) -> pd.Series:
     return series.str.match(pattern).fillna(True).astype(bool)
 
 
+def _listed(series: pd.Series, *, codes: tuple[str, ...]) -> pd.Series:
+    """`isin` of a code list, with `codes_valid_array`'s shortcut on Arrow strings."""
+    if isinstance(series.dtype, pd.ArrowDtype) and pa_types.is_string(series.dtype.pyarrow_dtype):
+        return pd.Series(codes_valid_array(pyarrow.array(series.array), codes), index=series.index)
+    return (series.isin(codes) | series.isna()).astype(bool)
+
+
 def _checks(column: Column) -> list[pa.Check]:
     checks: list[pa.Check] = []
     if column.codes:
         checks.append(
-            pa.Check.isin(
-                CODE_LISTS[column.codes].values, name="codes", error="codes", ignore_na=True
+            pa.Check(
+                partial(_listed, codes=tuple(CODE_LISTS[column.codes].values)),
+                name="codes",
+                error="codes",
+                ignore_na=True,
             )
         )
     if column.fmt:

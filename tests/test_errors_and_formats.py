@@ -23,6 +23,7 @@ from nffs_migration.intermediate_format.formats import (
     ahvn13_compact,
     ahvn13_valid,
     ahvn13_valid_array,
+    codes_valid_array,
     pattern_valid_array,
 )
 from nffs_migration.intermediate_format.definition import POSTAL_CODE, RECORD_ID, SERVICE_ID
@@ -110,6 +111,13 @@ def test_pattern_shortcuts_agree_with_the_plain_regex(
     )
     expected = pc.fill_null(pc.match_substring_regex(array, pattern), True)
     assert pattern_valid_array(column, pattern).tolist() == expected.to_pylist()
+
+
+@given(st.lists(st.one_of(st.none(), st.sampled_from(["A", "B", "C", "a", "", " A"])), max_size=30))
+def test_code_shortcut_agrees_with_is_in(values: list[str | None]) -> None:
+    array = pa.array(values, pa.string())
+    expected = pc.or_(pc.is_in(array, value_set=pa.array(["A", "B"])), pc.is_null(array))
+    assert codes_valid_array(array, ("A", "B")).tolist() == expected.to_pylist()
 
 
 def test_record_id_shortcut_decides_common_ids_without_the_regex() -> None:
