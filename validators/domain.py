@@ -65,6 +65,8 @@ def _mapped_dates(keys: pd.Series, values: pd.Series) -> pd.Series:
 
 
 FAR_FUTURE = pd.Timestamp("9999-12-31")
+#: Bits of an int64 that `_overlaps` packs a group number and an end date into.
+PACKED_BITS = 62
 
 
 def _on(day: date) -> pd.Timestamp:
@@ -76,28 +78,56 @@ def _overlaps(frame: pd.DataFrame, group: str, order: str) -> tuple[pd.DataFrame
 
     `frame` has `start` and `end` (NaT end: open); each overlapping pair is reported on
     its later-starting row. Rows are sorted by group, start and `order` (nulls last,
-    stable) and the running end is kept per group, in polars: pandas factorised the
-    string keys for its sort and took over a second for a million budgets.
+    stable) in polars (pandas factorised the string keys and took over a second for a
+    million budgets); the running end per group is then one numpy pass: the group's
+    number in the high bits and the end in the low ones, so a running maximum over the
+    whole column never carries an end from one group into the next.
     """
     data = pl.DataFrame(
         {
             "group": pa.array(frame[group], from_pandas=True),
-            "start": pa.array(frame["start"].astype("datetime64[us]"), from_pandas=True),
-            "end": pa.array(
-                frame["end"].astype("datetime64[us]").fillna(FAR_FUTURE), from_pandas=True
-            ),
+            "start": pa.array(frame["start"].astype("datetime64[s]"), from_pandas=True),
             "order": pa.array(frame[order], from_pandas=True),
             "row": np.arange(len(frame)),
         }
     )
     data = data.sort(["group", "start", "order"], nulls_last=True, maintain_order=True)
-    overlap = data.select(
-        (pl.col("start") <= pl.col("end").cum_max().shift(1).over("group"))
-        .and_(pl.col("group").is_not_null())
-        .fill_null(False)
-    ).to_series()
-    ordered = frame.iloc[data["row"].to_numpy()]
-    return ordered, overlap.to_numpy().astype(bool)
+    rows = data["row"].to_numpy()
+    ordered = frame.iloc[rows]
+    count = len(rows)
+    if count < 2:
+        return ordered, np.zeros(count, dtype=bool)
+    groups = data["group"]
+    known = groups.is_not_null().to_numpy()
+    first_of_group = np.ones(count, dtype=bool)
+    first_of_group[1:] = groups.ne_missing(groups.shift(1)).to_numpy()[1:]
+    number = np.cumsum(first_of_group, dtype=np.int64)
+    seconds = _seconds(ordered["end"].astype("datetime64[s]").fillna(FAR_FUTURE))
+    low = seconds.min()
+    span = int(seconds.max() - low) + 1
+    bits = max(span.bit_length(), 1)
+    previous = np.zeros(count, dtype=np.int64)  # (never read on a group's first row)
+    if int(number[-1]).bit_length() + bits <= PACKED_BITS:
+        running = np.maximum.accumulate((number << bits) | (seconds - low))
+        previous[1:] = (running[:-1] & ((1 << bits) - 1)) + low
+    else:  # too many groups to share an int64 with the dates: group in polars
+        previous = (
+            pl.DataFrame({"number": number, "end": seconds})
+            .select(pl.col("end").cum_max().shift(1).over("number"))
+            .to_series()
+            .fill_null(0)
+            .to_numpy()
+        )
+    starts = ordered["start"].astype("datetime64[s]")
+    started = starts.notna().to_numpy()
+    start_seconds = _seconds(starts.fillna(FAR_FUTURE))
+    overlap = ~first_of_group & known & started & (start_seconds <= previous)
+    return ordered, overlap
+
+
+def _seconds(series: pd.Series) -> np.ndarray:
+    """A datetime64[s] column without NaT as int64 seconds since 1970."""
+    return series.to_numpy(dtype="datetime64[s]").astype(np.int64)
 
 
 def _open_cases(cases: pd.DataFrame, as_of: date) -> np.ndarray:
