@@ -630,7 +630,7 @@ def run_ours(path: Path) -> dict[str, Any]:
         engine.CHECKS = tuple(_timed(c.__name__, phases, c) for c in engine.CHECKS)
     for name, label in (
         ("open_package", "open (manifest)"),
-        ("verify", "verify checksums (tables read meanwhile)"),
+        ("verify", "verify files (reading tables)"),
         ("judge", "judge"),
         ("fill_rates", "fill_rates"),
         ("findings_by_year", "findings_by_year"),
