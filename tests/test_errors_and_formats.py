@@ -19,6 +19,7 @@ from nffs_migration.errors import (
     SourceUnavailable,
     TargetUnavailable,
 )
+from nffs_migration.intermediate_format.definition import POSTAL_CODE, RECORD_ID, SERVICE_ID
 from nffs_migration.intermediate_format.formats import (
     ahvn13_compact,
     ahvn13_valid,
@@ -26,7 +27,6 @@ from nffs_migration.intermediate_format.formats import (
     codes_valid_array,
     pattern_valid_array,
 )
-from nffs_migration.intermediate_format.definition import POSTAL_CODE, RECORD_ID, SERVICE_ID
 from nffs_migration.intermediate_format.safepath import UnsafePath, safe_relative
 
 
