@@ -83,10 +83,11 @@ def run_checks(source: TableSource, context: CheckContext) -> Results:
         for check in checks:
             check(source, context, partial[check])
 
-    lanes = [tuple(c for i, c in enumerate(CHECKS) if (i in BESIDE) == side) for side in (1, 0)]
+    second = tuple(check for i, check in enumerate(CHECKS) if i in BESIDE)
+    first = tuple(check for i, check in enumerate(CHECKS) if i not in BESIDE)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="nffs-check") as pool:
-        beside = pool.submit(run, lanes[0])
-        run(lanes[1])
+        beside = pool.submit(run, second)
+        run(first)
         beside.result()
     results = Results()
     for check in CHECKS:
