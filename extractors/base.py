@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any, ClassVar, Protocol
 from zoneinfo import ZoneInfo
@@ -169,8 +170,10 @@ class Extractor(Protocol):
     name: ClassVar[str]
     title: ClassVar[str]
     options_class: ClassVar[type[ExtractOptions]]
-    #: The family's mapping files (`<family>/mappings/*.csv`).
-    mappings_dir: ClassVar[Path]
+    #: The family's mapping files (`<family>/mappings/*.csv`), a package resource.
+    mappings_dir: ClassVar[Traversable]
+    #: The lists that must be in `mappings_dir`, each with at least one row.
+    mapping_lists: ClassVar[tuple[str, ...]]
 
     def describe(self, options: ExtractOptions) -> SourceInfo:
         """What the source is, its version and the moment it reflects."""

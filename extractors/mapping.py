@@ -24,8 +24,11 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import io
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +40,7 @@ import yaml
 
 from nffs_migration.errors import ConfigurationError
 from nffs_migration.intermediate_format.codes import CODE_LISTS
+from nffs_migration.resources import REINSTALL, listing, require
 
 #: The format's code list each mapping list translates into.
 TARGET_LIST = {
@@ -59,6 +63,9 @@ TARGET_LIST = {
     "segment": "segment",
 }
 
+#: Every mapping list a family may ship, in the order of the files.
+MAPPING_LISTS: tuple[str, ...] = tuple(TARGET_LIST)
+
 
 def _key(value: Any) -> str | None:
     """The lookup key of a source value: text, trimmed; booleans as 1/0; integral floats as ints."""
@@ -79,20 +86,42 @@ class CodeMapper:
     tables: dict[str, dict[str, str]]
     versions: dict[str, str] = field(default_factory=dict)
     unmapped: Counter[tuple[str, str]] = field(default_factory=Counter)
+    #: Values translated per list: with `unmapped`, tells a list that mapped nothing.
+    mapped: Counter[str] = field(default_factory=Counter)
 
     @classmethod
-    def load(cls, folder: Path, override: Path | None = None) -> CodeMapper:
-        """Read a family's mapping folder and apply a service's override file."""
+    def load(
+        cls,
+        folder: Traversable,
+        override: Path | None = None,
+        *,
+        required: Iterable[str] = (),
+    ) -> CodeMapper:
+        """Read a family's mapping folder and apply a service's override file.
+
+        Every list in `required` must be there and hold at least one row: a family whose
+        lists are missing would reject every record as unmapped, so a missing folder,
+        list or an empty list is a `ConfigurationError` naming the file (exit 2).
+        """
         tables: dict[str, dict[str, str]] = {}
         versions: dict[str, str] = {}
-        for path in sorted(folder.glob("*.csv")):
-            name = path.stem
+        required = tuple(required)
+        shipped = listing(folder, ".csv", "mapping lists") if required or folder.is_dir() else []
+        for path in shipped:
+            name = path.name.removesuffix(".csv")
             if name not in TARGET_LIST:
                 raise ConfigurationError(f"{path}: unknown mapping list {name!r}")
             table, version = _read_csv(path)
+            if not table:
+                raise ConfigurationError(
+                    f"{path}: the mapping list {name} holds no rows; {REINSTALL}"
+                )
             _check_targets(name, table, str(path))
             tables[name] = table
             versions[name] = version
+        for name in required:
+            if name not in tables:
+                require(folder / f"{name}.csv", f"the mapping list {name}")
         if override is not None:
             for name, entries in _read_override(override).items():
                 tables.setdefault(name, {}).update(entries)
@@ -109,6 +138,8 @@ class CodeMapper:
         target = self.tables.get(name, {}).get(key)
         if target is None:
             self.unmapped[(name, key)] += 1
+        else:
+            self.mapped[name] += 1
         return target
 
     def map_series(self, name: str, values: pd.Series) -> tuple[pd.Series, pd.Series]:
@@ -131,6 +162,7 @@ class CodeMapper:
         mapped = pc.take(pa.array(targets, pa.string()), indices)
         missing = pc.fill_null(pc.take(pa.array(unmapped, pa.bool_()), indices), False)
         missing_np = np.asarray(missing.to_numpy(zero_copy_only=False), dtype=bool)
+        self.mapped[name] += len(mapped) - mapped.null_count
         if missing_np.any():
             counts = pc.value_counts(pc.filter(indices, missing))
             dictionary = encoded.dictionary.to_pylist()
@@ -141,6 +173,10 @@ class CodeMapper:
             pd.Series(missing_np, index=values.index, dtype=bool),
         )
 
+    def mapped_report(self) -> dict[str, int]:
+        """How many values each list translated (for the manifest)."""
+        return dict(sorted(self.mapped.items()))
+
     def unmapped_report(self) -> dict[str, dict[str, int]]:
         """Every unmapped value with its count, per list (for the manifest)."""
         report: dict[str, dict[str, int]] = {}
@@ -149,17 +185,20 @@ class CodeMapper:
         return report
 
 
-def _read_csv(path: Path) -> tuple[dict[str, str], str]:
+def _read_csv(path: Traversable) -> tuple[dict[str, str], str]:
     version = ""
     rows: dict[str, str] = {}
-    with path.open(encoding="utf-8", newline="") as handle:
-        lines = []
-        for line in handle:
-            if line.startswith("#"):
-                if not version and "version" in line:
-                    version = line.split("version", 1)[1].strip(" :\n")
-                continue
-            lines.append(line)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigurationError(f"{path}: cannot read the mapping list ({exc})") from None
+    lines = []
+    for line in io.StringIO(text, newline=""):
+        if line.startswith("#"):
+            if not version and "version" in line:
+                version = line.split("version", 1)[1].strip(" :\n")
+            continue
+        lines.append(line)
     reader = csv.DictReader(lines)
     if reader.fieldnames is None or not {"source", "target"} <= set(reader.fieldnames):
         raise ConfigurationError(f"{path}: a mapping file needs the columns source,target")
@@ -211,4 +250,4 @@ def _read_override(path: Path) -> dict[str, dict[str, str]]:
     return result
 
 
-__all__ = ["TARGET_LIST", "CodeMapper"]
+__all__ = ["MAPPING_LISTS", "TARGET_LIST", "CodeMapper"]

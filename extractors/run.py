@@ -176,8 +176,11 @@ def extract_package(
     progress: Progress | None = None,
 ) -> ExtractResult:
     """Run an extractor and write its package to `out` (a folder, or a `.zip` file)."""
+    # The mapping first: a broken installation fails before the source is touched.
+    mapper = CodeMapper.load(
+        extractor.mappings_dir, options.mapping, required=extractor.mapping_lists
+    )
     info = extractor.describe(options)
-    mapper = CodeMapper.load(extractor.mappings_dir, options.mapping)
     # A delta is asked for (`since`) or declared by the source itself (a Tutoris delta export).
     delta = bool(options.since) or info.delta
     batch = Batch(kind="delta" if delta else "full", sequence=options.sequence, since=options.since)
@@ -236,7 +239,7 @@ def extract_package(
             since=batch.since,
             high_water_mark=context.high_water_mark,
         )
-        writer.set_mapping(mapper.versions, mapper.unmapped_report())
+        writer.set_mapping(mapper.versions, mapper.unmapped_report(), mapper.mapped_report())
     assert writer.manifest is not None  # noqa: S101
     log.info("extracted %s into %s", info.system, out.name)
     return ExtractResult(

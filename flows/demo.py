@@ -3,10 +3,14 @@
 `run_demo()` generates a small source for KLIBnet, KiSS, Tutoris and a self-built system
 (sample data, seeded), writes a service configuration for each, and runs the migration
 flow for all four with Prefect in its embedded mode. The KLIBnet source carries the
-field's usual defects, so its gate closes and the status shows what blocks it; the
-other three load and reconcile. Everything lands in one folder (`nffs-demo/` by
-default): sources, packages with their reports, the target, the documents, the ledger.
-Running the demo again reuses what is there.
+field's usual defects, so the gate stops its first batch and the report names the
+rule; a clerk then mends the records the report names at the source
+(`sample_data.clerk`), and the service's next batch passes, loads and reconciles. The
+other three load and reconcile at once. In the end the target holds the cases of all
+four systems, and the ledger keeps the stopped batch beside the one that loaded.
+Everything lands in one folder (`nffs-demo/` by default): sources, packages with their
+reports, the target, the documents, the ledger. Running the demo again reuses what is
+there.
 """
 
 from __future__ import annotations
@@ -96,6 +100,7 @@ def run_demo(workdir: Path, cases: int = 60, say: Callable[[str], None] = lambda
     """Prepare and migrate the four demo services; returns the ledger URL."""
     from nffs_migration.errors import NffsError
     from nffs_migration.flows.migrate import migrate_service
+    from nffs_migration.flows.steps import GateClosed
 
     workdir.mkdir(parents=True, exist_ok=True)
     configs = prepare(workdir, cases, say)
@@ -103,9 +108,45 @@ def run_demo(workdir: Path, cases: int = 60, say: Callable[[str], None] = lambda
         say(f"migrating {path.stem}")
         try:
             migrate_service(str(path))
+        except GateClosed as exc:
+            say(f"  {path.stem}: the gate stopped the batch: {exc.message}")
+            if not _clerk_mends(path, say):
+                continue
+            say(f"migrating {path.stem} again, from the mended source")
+            try:
+                migrate_service(str(path))
+            except NffsError as again:
+                say(f"  {path.stem}: {again.message}")
         except NffsError as exc:
             say(f"  {path.stem}: {exc.message}")
     return f"sqlite:///{(workdir / 'ledger.db').resolve()}"
+
+
+def _clerk_mends(config_path: Path, say: Callable[[str], None]) -> bool:
+    """Play the service's clerk: mend at the source what the stopped batch's report names."""
+    from nffs_migration.flows.config import load_config
+    from nffs_migration.flows.ledger import Ledger
+    from nffs_migration.flows.steps import BatchPlan, package_path
+    from nffs_migration.sample_data.clerk import error_findings, fix_klibnet
+
+    config = load_config(config_path)
+    if config.source.system != "klibnet":
+        return False
+    ledger = Ledger(config.url(config.ledger, "ledger"))
+    try:
+        last = ledger.batches(config.service.id)[-1]
+    finally:
+        ledger.close()
+    report = package_path(config, BatchPlan(last["sequence"], last["kind"]))
+    findings = error_findings(report / "reports" / "validation.json")
+    source = Path(config.url(config.source, "source").removeprefix("sqlite:///")).parent
+    fixes = fix_klibnet(source, findings, at=DEFAULT_AS_OF)
+    rules = sorted({rule for rule, _ in fixes.mended})
+    say(
+        f"  a clerk of {config.service.name} mends {len(fixes.mended)} records at the source "
+        f"({', '.join(rules) or 'none'}); {len(fixes.left)} errors are left"
+    )
+    return bool(fixes.mended) and not fixes.left
 
 
 __all__ = ["SERVICES", "prepare", "run_demo"]

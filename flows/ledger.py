@@ -173,6 +173,20 @@ class Ledger:
             )
         return dict(row) if row else None
 
+    def batches(self, service_id: str) -> list[dict[str, Any]]:
+        """Every batch of a service, by sequence."""
+        with self.engine.connect() as connection:
+            rows = (
+                connection.execute(
+                    sa.select(BATCHES)
+                    .where(BATCHES.c.service_id == service_id)
+                    .order_by(BATCHES.c.sequence)
+                )
+                .mappings()
+                .all()
+            )
+        return [dict(r) for r in rows]
+
     def start_batch(self, service_id: str, sequence: int, kind: str, source_system: str) -> None:
         """Record that a batch starts (or starts again after a crash)."""
         with self.engine.begin() as connection:

@@ -280,11 +280,30 @@ def _content(path: Path) -> str | None:
 
 
 def batch_plans(config: ServiceConfig, ledger: Ledger) -> list[BatchPlan]:
-    """The service's batches: a full one, then the configured deltas."""
-    return [
-        BatchPlan(1, "full"),
-        *(BatchPlan(n, "delta") for n in range(2, 2 + config.plan.deltas)),
-    ]
+    """The service's batches: a full one, then the configured deltas, numbered by attempt.
+
+    Every attempt keeps its number in the ledger. A batch the gate stopped (`blocked`)
+    stays there as it was, and the plan goes on with a new batch of the kind still
+    needed (a full one, while none has loaded) under the next number: the source is
+    fixed and read again. A batch a crash or a lost connection interrupted resumes under
+    its own number. Loaded batches (`done`) are listed so that the flow skips them.
+    """
+    recorded = ledger.batches(config.service.id)
+    plans = [BatchPlan(r["sequence"], r["kind"]) for r in recorded if r["outcome"] == "done"]
+    loaded_full = any(plan.kind == "full" for plan in plans)
+    deltas_done = sum(1 for plan in plans if plan.kind == "delta")
+    wanted = ([] if loaded_full else ["full"]) + ["delta"] * max(
+        0, config.plan.deltas - deltas_done
+    )
+    next_sequence = recorded[-1]["sequence"] + 1 if recorded else 1
+    last = recorded[-1] if recorded else None
+    interrupted = last is not None and last["outcome"] not in ("done", "blocked")
+    if interrupted and wanted and last is not None and last["kind"] == wanted[0]:
+        plans.append(BatchPlan(last["sequence"], wanted.pop(0)))  # resume the interrupted one
+    for kind in wanted:
+        plans.append(BatchPlan(next_sequence, kind))
+        next_sequence += 1
+    return plans
 
 
 __all__ = [

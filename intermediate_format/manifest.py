@@ -123,6 +123,12 @@ class Manifest(_Model):
         default_factory=dict,
         description="Per code list, every source value that no mapping covered, with its count.",
     )
+    mapped_codes: dict[str, NonNegativeInt] | None = Field(
+        default=None,
+        description="Per code list, how many source values a mapping translated. With "
+        "`unmapped_codes` it shows a list that translated none of its values (a missing or "
+        "wrong mapping file); absent when the producer does not count them.",
+    )
     files: dict[str, FileEntry] = Field(
         description="Every file of the package except manifest.json, with its checksum."
     )

@@ -366,7 +366,9 @@ def pseudonymize_package(
                 writer.account(source_table, **counts.model_dump())
             for rule_id, rule in manifest.exclusion_rules.items():
                 writer.exclusion_rule(rule_id, rule.description, rule.cutoff)
-            writer.set_mapping(manifest.mapping_versions, manifest.unmapped_codes)
+            writer.set_mapping(
+                manifest.mapping_versions, manifest.unmapped_codes, manifest.mapped_codes
+            )
             _copy_findings(package, writer)
     assert writer.manifest is not None  # noqa: S101 - close() sets it
     log.info(

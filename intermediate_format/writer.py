@@ -181,6 +181,7 @@ class PackageWriter:
         self._checksums: dict[str, FileEntry] = {}
         self._folders: set[str] = set()
         self._unmapped: dict[str, dict[str, int]] = {}
+        self._mapped: dict[str, int] | None = None
         self._open = False
         self.manifest: Manifest | None = None
 
@@ -277,12 +278,18 @@ class PackageWriter:
         """Document an exclusion rule in the manifest (retention, soft delete, ...)."""
         self._exclusions[rule_id] = ExclusionRule(description=description, cutoff=cutoff)
 
-    def set_mapping(self, versions: dict[str, str], unmapped: dict[str, dict[str, int]]) -> None:
-        """Record the code mappings used and every value they did not cover."""
+    def set_mapping(
+        self,
+        versions: dict[str, str],
+        unmapped: dict[str, dict[str, int]],
+        mapped: dict[str, int] | None = None,
+    ) -> None:
+        """Record the code mappings used, every value they did not cover and how many they did."""
         self._mapping_versions = dict(sorted(versions.items()))
         self._unmapped = {
             name: dict(sorted(values.items())) for name, values in sorted(unmapped.items())
         }
+        self._mapped = dict(sorted(mapped.items())) if mapped is not None else None
 
     def add_findings(self, rule: Rule, findings: Iterable[Finding], checked: int = 0) -> None:
         """Record what extraction noticed under one rule (for extract-findings.json)."""
@@ -455,6 +462,7 @@ class PackageWriter:
             exclusion_rules=dict(sorted(self._exclusions.items())),
             mapping_versions=self._mapping_versions,
             unmapped_codes=self._unmapped,
+            mapped_codes=self._mapped,
             files=files,
             content_sha256=content,
         ).sealed()

@@ -992,6 +992,14 @@ class Population:
         key = keys.case(group, case)
         open_aid = case.closed is None and case.domain == "economic_aid"
         if open_aid and dirt.roll("case-without-lead", key):
+            for member in case.members:
+                if member.role == "lead":
+                    dirt.truth.repair(
+                        "case-without-lead",
+                        key,
+                        person=member.person,
+                        valid_from=member.valid_from.isoformat() if member.valid_from else None,
+                    )
             case.members = [m for m in case.members if m.role != "lead"]
         elif (
             open_aid
@@ -1002,6 +1010,8 @@ class Population:
                 if member.role == "partner" and member.valid_to is None:
                     member.role = "lead"
         if open_aid and dirt.roll("case-without-staff", key):
+            if case.staff is not None:
+                dirt.truth.repair("case-without-staff", key, staff=case.staff)
             case.staff = None
             for entry in case.journal:
                 entry.staff = None

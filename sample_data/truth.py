@@ -1,7 +1,8 @@
 """`truth.json`: what a generated source holds and what a correct toolkit makes of it.
 
 Written beside every generated source. It lists, per dirt kind, the source keys where
-the defect was injected and the treatment expected (see `dirt.KINDS`), and per
+the defect was injected and the treatment expected (see `dirt.KINDS`), for a few kinds
+what the record held before (`repairs`, what a clerk restores from the paper file), and per
 intermediate table the rows expected as migrated, rejected and excluded, with the sum
 of the amounts of migrated rows (CHF, to the centime). Tests compare the toolkit's
 packages and reports against it; the generator never imports the extractors, so a
@@ -39,6 +40,7 @@ class Truth:
         self.excluded_by_rule: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
         self.rejected_by_rule: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
         self.extra: dict[str, Any] = {}
+        self.repairs: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
 
     def has(self, kind: str) -> bool:
         """True when the kind has been injected at least once."""
@@ -54,6 +56,15 @@ class Truth:
         keys = self.dirt[kind]
         if len(keys) < MAX_KEYS:
             keys.append(key)
+
+    def repair(self, kind: str, key: str, **values: Any) -> None:
+        """Record what the record `key` held before `kind` was injected (a clerk's fix).
+
+        Only for defects a clerk mends from the paper file, where the source itself no
+        longer holds the answer (a removed lead, a removed social worker);
+        `sample_data.clerk` applies them.
+        """
+        self.repairs[kind][key] = values
 
     def row(
         self,
@@ -95,6 +106,7 @@ class Truth:
                 "count": self.dirt_counts[kind],
                 "source_keys": keys,
                 "truncated": self.dirt_counts[kind] > len(keys),
+                **({"repairs": self.repairs[kind]} if self.repairs.get(kind) else {}),
             }
             for kind, keys in sorted(self.dirt.items())
         }

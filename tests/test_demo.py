@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 import subprocess
 import sys
 import time
@@ -40,8 +41,28 @@ def test_demo_migrates_four_services_and_prints_the_status(tmp_path: Path) -> No
     assert "migration status" in out
     for service in ("0942", "0351", "0371", "0355"):
         assert service in out
-    assert out.count(" done ") >= 3 and "blocked" in out  # KLIBnet carries the field's defects
-    assert (tmp_path / "nffs-demo" / "target.db").exists() and (
-        tmp_path / "nffs-demo" / "ledger.db"
-    ).exists()
+    assert out.count(" done ") == 4
+    # KLIBnet carries the field's defects: the gate stopped its first batch, a clerk
+    # mended the source, and its second batch loaded.
+    assert "the gate stopped the batch" in result.stderr
+    assert "mends 2 records at the source" in result.stderr
+    workdir = tmp_path / "nffs-demo"
+    with sqlite3.connect(workdir / "ledger.db") as ledger:
+        batches = ledger.execute(
+            "SELECT service_id, sequence, kind, outcome FROM ledger_batches "
+            "ORDER BY service_id, sequence"
+        ).fetchall()
+    assert batches == [
+        ("0351", 1, "full", "done"),
+        ("0355", 1, "full", "done"),
+        ("0371", 1, "full", "done"),
+        ("0942", 1, "full", "blocked"),
+        ("0942", 2, "full", "done"),
+    ]
+    with sqlite3.connect(workdir / "target.db") as target:
+        systems = dict(
+            target.execute("SELECT source_system, COUNT(*) FROM cases GROUP BY source_system")
+        )
+    assert set(systems) == {"klibnet", "kiss", "tutoris", "custom"}
+    assert all(count > 0 for count in systems.values())
     print(f"demo took {seconds:.0f} s")

@@ -5,26 +5,45 @@ package (one open economic-aid case `1` in segment B with lead `p1`, staff `s1`,
 current budget `b1`, a payment and a recent personal talk, data as of 2026-03-14);
 a table listed in the case replaces that table. Rows name only what matters: other
 columns take defaults, ids are built from `source_key`, and references may be given
-as source keys (`case_id: "1"`). The cases run in one parametrized test and are the
-examples of the rule reference (`docs/validation-rules.md`).
+as source keys (`case_id: "1"`). A case may give `_manifest:` (accounting, rejects,
+mapped and unmapped codes) for the rules that read the manifest. The cases run in one
+parametrized test and are the examples of the rule reference
+(`docs/validation-rules.md`, `nffs-migrate rules`).
+
+Every rule of the catalog has its case file, except the few in `WITHOUT_CASES`; the
+files are package data, and a missing one is an installation fault (`case_files()`
+raises, naming the file).
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
-from pathlib import Path
+from importlib.resources.abc import Traversable
 from typing import Any
 
 import pandas as pd
 import pyarrow as pa
 import yaml
 
-from nffs_migration.intermediate_format.definition import TABLES
+from nffs_migration.errors import ConfigurationError
+from nffs_migration.intermediate_format.definition import FORMAT_VERSION, TABLES
+from nffs_migration.intermediate_format.manifest import (
+    Accounting,
+    Batch,
+    DocumentsEntry,
+    Manifest,
+    TableEntry,
+)
 from nffs_migration.intermediate_format.model import Kind
+from nffs_migration.resources import listing, require, resource
 from nffs_migration.validators.source import MemorySource
 
-CASES = Path(__file__).parent / "cases"
+#: The rule cases shipped with the toolkit (package data).
+CASES = resource("nffs_migration.validators", "cases")
+#: Rules no tiny case can show: a column of the wrong type cannot be built from the
+#: format's own types.
+WITHOUT_CASES = frozenset({"wrong-type"})
 AS_OF = date(2026, 3, 14)
 PREFIX = "0942:klibnet:"
 
@@ -149,23 +168,80 @@ def build_table(name: str, rows: list[dict[str, Any]]) -> pd.DataFrame:
     )
 
 
+def build_manifest(tables: dict[str, pd.DataFrame], partial: dict[str, Any]) -> Manifest:
+    """A manifest for the tables, with a case's accounting, rejects and code counts."""
+    accounting = {
+        name: Accounting(**{"excluded": 0, **counts})
+        for name, counts in (partial.get("accounting") or {}).items()
+    }
+    entry = {"sha256": "0" * 64}
+    return Manifest(
+        format_version=FORMAT_VERSION,
+        package_id="0942-klibnet-full-0001-000000000000",
+        service_id="0942",
+        source_system="klibnet",
+        batch=Batch(kind="full", sequence=1),
+        data_as_of=datetime(2026, 3, 14, 18, 22, tzinfo=UTC),
+        created_at=datetime(2026, 3, 14, 18, 30, tzinfo=UTC),
+        tool_version="cases",
+        tables={
+            name: TableEntry(file=f"tables/{name}.parquet", rows=len(frame), **entry)
+            for name, frame in tables.items()
+        },
+        rejects={
+            name: TableEntry(file=f"rejects/{name}.parquet", rows=int(rows), **entry)
+            for name, rows in (partial.get("rejects") or {}).items()
+        },
+        documents=DocumentsEntry(count=0, bytes=0),
+        accounting=accounting,
+        unmapped_codes=partial.get("unmapped_codes") or {},
+        mapped_codes=partial.get("mapped_codes"),
+        files={},
+        content_sha256="0" * 64,
+    )
+
+
 def build_source(tables: dict[str, Any]) -> MemorySource:
     """The clean baseline with the case's tables in place of the baseline's."""
     merged = {**BASELINE, **{k: v for k, v in tables.items() if not k.startswith("_")}}
     files = {path: content.encode() for path, content in tables.get("_files", {}).items()}
-    return MemorySource(
-        {name: build_table(name, rows) for name, rows in merged.items()}, files=files
-    )
+    built = {name: build_table(name, rows) for name, rows in merged.items()}
+    partial = tables.get("_manifest")
+    manifest = build_manifest(built, partial) if partial is not None else None
+    return MemorySource(built, files=files, manifest=manifest)
+
+
+def case_files() -> dict[str, Traversable]:
+    """The case file of every rule of the catalog (but `WITHOUT_CASES`), each present."""
+    from nffs_migration.validators.catalog import RULES
+
+    listing(CASES, ".yaml", "rule cases")
+    return {
+        rule_id: require(CASES / f"{rule_id}.yaml", f"the rule cases of {rule_id}")
+        for rule_id in RULES
+        if rule_id not in WITHOUT_CASES
+    }
 
 
 def load_cases() -> list[tuple[str, dict[str, Any]]]:
     """Every case of every rule: (rule id, case)."""
-    found = []
-    for path in sorted(CASES.glob("*.yaml")):
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        for case in data["cases"]:
-            found.append((data["rule"], case))
+    found: list[tuple[str, dict[str, Any]]] = []
+    for path in case_files().values():
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+            found.extend((data["rule"], case) for case in data["cases"])
+        except (OSError, yaml.YAMLError, KeyError, TypeError) as exc:
+            raise ConfigurationError(f"{path}: cannot read the rule cases ({exc})") from None
     return found
 
 
-__all__ = ["AS_OF", "BASELINE", "build_source", "build_table", "load_cases"]
+__all__ = [
+    "AS_OF",
+    "BASELINE",
+    "WITHOUT_CASES",
+    "build_manifest",
+    "build_source",
+    "build_table",
+    "case_files",
+    "load_cases",
+]

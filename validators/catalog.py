@@ -137,6 +137,38 @@ RULES: dict[str, Rule] = {
             "For a source table, read is not migrated + rejected + excluded.",
             "read is not migrated + rejected + excluded",
         ),
+        # the extraction's health, from the manifest: a batch that lost most of a table,
+        # a code list that translated nothing, documents that did not come
+        _rule(
+            "reject-rate-high",
+            P,
+            ERROR,
+            "*",
+            "Many records rejected",
+            "A source table sent more than the profile's share (max_reject_percent) of its "
+            "records to the rejects; a wrong mapping or a broken source is likelier than dirt.",
+            "more than the allowed share of the source table's records were rejected",
+        ),
+        _rule(
+            "code-list-unmapped",
+            C,
+            ERROR,
+            "*",
+            "Code list mapped nothing",
+            "A code list translated none of the source's values: its mapping file is missing, "
+            "empty or made for another system.",
+            "no value of the code list was translated",
+        ),
+        _rule(
+            "documents-not-found",
+            P,
+            ERROR,
+            "documents",
+            "No document file found",
+            "The source lists documents but the document share yielded none of their files: "
+            "a wrong or unreadable document share.",
+            "the source lists documents but none of their files was found",
+        ),
         _rule(
             "case-number-duplicate",
             I_,

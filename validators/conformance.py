@@ -5,7 +5,7 @@ every failure collected) on each table in batches, and maps pandera's failure re
 rule ids. Of pandera's failure cases only the row position and the column are kept;
 the failing value is personal data and is never read. Uniqueness of ids is checked over
 the whole table (pandera sees one batch at a time), then references between tables,
-document files and the manifest's accounting.
+document files, the manifest's accounting and its alarms (`health.py`).
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import pyarrow.compute as pc
 from nffs_migration.intermediate_format.definition import TABLES
 from nffs_migration.intermediate_format.model import Table
 from nffs_migration.schemas.pandera_schemas import pandera_schema
+from nffs_migration.validators.health import check_health
 from nffs_migration.validators.keys import duplicated
 from nffs_migration.validators.results import CheckContext, Results
 from nffs_migration.validators.source import TableSource
@@ -125,6 +126,7 @@ def check_integrity(source: TableSource, context: CheckContext, results: Results
             results.checked("accounting-unbalanced", 1)
             if not counts.balanced:
                 results.fail_one("accounting-unbalanced", "*", None, source_table, None)
+    check_health(source, context, results)
     cases = source.frame("cases", ["case_id", "source_key", "case_number"])
     results.checked("case-number-duplicate", len(cases))
     results.fail(

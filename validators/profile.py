@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
@@ -19,9 +20,11 @@ import yaml
 
 from nffs_migration.errors import ConfigurationError
 from nffs_migration.intermediate_format.findings import Severity
+from nffs_migration.resources import REINSTALL, resource
 from nffs_migration.validators.results import Params
 
-PROFILES = Path(__file__).parent / "profiles"
+#: The profiles shipped with the toolkit (package data).
+PROFILES = resource("nffs_migration.validators", "profiles")
 DEFAULT = PROFILES / "canton-default.yaml"
 RANK = {Severity.INFO: 0, Severity.WARNING: 1, Severity.ERROR: 2}
 RULE_KEYS = {"severity", "threshold", "allowed_by"}
@@ -54,7 +57,14 @@ class Profile:
         return {"name": self.name, "files": list(self.sources)}
 
 
-def _read(path: Path) -> dict[str, Any]:
+ProfileFile = Path | Traversable
+
+
+def _read(path: ProfileFile) -> dict[str, Any]:
+    if not path.is_file():
+        shipped = str(path).startswith(str(PROFILES))
+        hint = REINSTALL if shipped else "give the path of an existing profile"
+        raise ConfigurationError(f"{path}: the rule profile is missing; {hint}")
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
@@ -70,8 +80,8 @@ def load_profile(path: Path | None = None) -> Profile:
     """Load a profile (default: the canton's) and resolve what it extends."""
     from nffs_migration.validators.catalog import RULES
 
-    chain: list[tuple[Path, dict[str, Any]]] = []
-    current: Path | None = path or DEFAULT
+    chain: list[tuple[ProfileFile, dict[str, Any]]] = []
+    current: ProfileFile | None = path or DEFAULT
     while current is not None:
         data = _read(current)
         chain.append((current, data))
@@ -79,10 +89,13 @@ def load_profile(path: Path | None = None) -> Profile:
         if parent is None:
             current = None
         else:
-            candidate = PROFILES / f"{parent}.yaml"
-            current = candidate if candidate.exists() else (current.parent / f"{parent}.yaml")
-            if not current.exists():
+            # A shipped profile by name, else a file beside the one that extends it.
+            candidate: ProfileFile = PROFILES / f"{parent}.yaml"
+            if not candidate.is_file() and isinstance(current, Path):
+                candidate = current.parent / f"{parent}.yaml"
+            if not candidate.is_file():
                 raise ConfigurationError(f"{chain[-1][0]}: extends unknown profile {parent!r}")
+            current = candidate
             if len(chain) > 5:
                 raise ConfigurationError(f"{path}: profiles extend each other in a loop")
     rules: dict[str, RuleSetting] = {}
@@ -131,9 +144,8 @@ def load_profile(path: Path | None = None) -> Profile:
     digests = tuple(
         f"{p.name} sha256:{hashlib.sha256(p.read_bytes()).hexdigest()[:12]}" for p, _ in chain
     )
-    return Profile(
-        str(chain[0][1].get("profile", chain[0][0].stem)), rules, Params.from_dict(params), digests
-    )
+    name = chain[0][1].get("profile", chain[0][0].name.removesuffix(".yaml"))
+    return Profile(str(name), rules, Params.from_dict(params), digests)
 
 
 __all__ = ["DEFAULT", "Profile", "RuleSetting", "load_profile"]

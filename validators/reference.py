@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from nffs_migration.intermediate_format.findings import Category
 from nffs_migration.validators.cases import load_cases
 from nffs_migration.validators.catalog import RULES
 from nffs_migration.validators.profile import load_profile
 
 
-def rules_markdown() -> str:
-    """Every rule by category with its default severity, description and example cases."""
-    profile = load_profile()
+def rules_markdown(profile_path: Path | None = None) -> str:
+    """Every rule by category with its severity, description and example cases."""
+    profile = load_profile(profile_path)
     cases: dict[str, list[str]] = {}
     for rule_id, case in load_cases():
         expected = ", ".join(f"{table} `{key}`" for table, key in case["expect"]) or "no finding"

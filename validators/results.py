@@ -123,6 +123,8 @@ class Params:
     window_bc_days: int = 365
     max_budget_item_chf: int = 20_000
     max_payment_chf: int = 50_000
+    #: A source table may send this share of its records (in %) to the rejects.
+    max_reject_percent: int = 20
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Params:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import ClassVar
 
@@ -31,6 +32,7 @@ from nffs_migration.extractors.custom.values import cell_text
 from nffs_migration.extractors.run import ExtractContext
 from nffs_migration.intermediate_format.model import Kind
 from nffs_migration.log import get_logger
+from nffs_migration.resources import resource
 
 log = get_logger(__name__)
 MAPPING_FILE = "mapping.yaml"
@@ -72,7 +74,9 @@ class CustomExtractor:
     name: ClassVar[str] = "custom"
     title: ClassVar[str] = "Self-built system (CSV/XLSX files and a mapping.yaml)"
     options_class: ClassVar[type[ExtractOptions]] = ExtractOptions
-    mappings_dir: ClassVar[Path] = Path(__file__).parent / "mappings"
+    mappings_dir: ClassVar[Traversable] = resource("nffs_migration.extractors.custom", "mappings")
+    #: A self-built source has no fixed codes: its value maps live in the mapping file.
+    mapping_lists: ClassVar[tuple[str, ...]] = ()
 
     def describe(self, options: ExtractOptions) -> SourceInfo:
         """The export's moment (`organisation.data_as_of`, or `--as-of`), name and version."""

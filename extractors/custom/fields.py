@@ -75,9 +75,15 @@ def _collapse(text: str | None) -> str | None:
 class Evaluator:
     """Applies one field rule to cells, memoising outcomes of repeated cells."""
 
-    def __init__(self, rule: FieldRule, unmapped: Counter[tuple[str, str]] | None) -> None:
+    def __init__(
+        self,
+        rule: FieldRule,
+        unmapped: Counter[tuple[str, str]] | None,
+        mapped: Counter[str] | None = None,
+    ) -> None:
         self.rule = rule
         self.unmapped = unmapped
+        self.mapped = mapped
         self.cache: dict[Any, tuple[Any, str | None, str | None, str | None]] = {}
         kind = rule.kind
         self.dates: tuple[DateFormat, ...] = rule.date_formats or tuple(
@@ -110,6 +116,8 @@ class Evaluator:
         problems: list[str | None] = []
         precision: list[str] = []
         cache, cached, counts = self.cache, self.cached, self.unmapped
+        translated = 0
+        coded = rule.map_name is not None or rule.kind is Kind.CODE
         for cell in cells:
             if cached:
                 # Text cells are their own cache key; others carry their type (1 != True).
@@ -124,9 +132,13 @@ class Evaluator:
             value, problem, level, unmapped_key = outcome
             if unmapped_key is not None and counts is not None:
                 counts[(self.map_name, unmapped_key)] += 1
+            elif coded and value is not None:
+                translated += 1
             values.append(value)
             problems.append(problem)
             precision.append(level or "unknown")
+        if translated and self.mapped is not None:
+            self.mapped[self.map_name] += translated
         dated = rule.kind in (Kind.DATE, Kind.TIMESTAMP)
         return Outcome(values, problems, precision if dated else None)
 

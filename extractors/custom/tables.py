@@ -94,7 +94,7 @@ class Run:
             parent = self.mapping.tables.get(spec.parent) if spec.parent else None
             groups = self.index.groups.get(spec.parent or "", {})
             evaluators = {
-                field: Evaluator(rule, self.ctx.mapper.unmapped)
+                field: Evaluator(rule, self.ctx.mapper.unmapped, self.ctx.mapper.mapped)
                 for field, rule in spec.fields.items()
                 if rule.source_column is not None
             }

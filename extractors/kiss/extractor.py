@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime
-from pathlib import Path
+from importlib.resources.abc import Traversable
 from typing import ClassVar
 
 import numpy as np
@@ -56,7 +56,9 @@ from nffs_migration.extractors.kiss.source import (
     present,
 )
 from nffs_migration.extractors.kiss.tables import CODE_COLUMNS, TABLES
+from nffs_migration.extractors.mapping import MAPPING_LISTS
 from nffs_migration.extractors.run import ExtractContext
+from nffs_migration.resources import resource
 
 VERSION = "4.x"
 
@@ -67,7 +69,8 @@ class KissExtractor:
     name: ClassVar[str] = "kiss"
     title: ClassVar[str] = "KiSS (Diartis) 4.x database"
     options_class: ClassVar[type[ExtractOptions]] = ExtractOptions
-    mappings_dir: ClassVar[Path] = Path(__file__).parent / "mappings"
+    mappings_dir: ClassVar[Traversable] = resource("nffs_migration.extractors.kiss", "mappings")
+    mapping_lists: ClassVar[tuple[str, ...]] = MAPPING_LISTS
 
     def _open(self, options: ExtractOptions) -> Database:
         return Database.open(options.source, "BaPerson", "KiSS")

@@ -22,6 +22,7 @@ from __future__ import annotations
 import mimetypes
 from collections.abc import Iterator
 from datetime import datetime
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import ClassVar
 
@@ -49,9 +50,11 @@ from nffs_migration.extractors.frames import (
     lookup,
     status_series,
 )
+from nffs_migration.extractors.mapping import MAPPING_LISTS
 from nffs_migration.extractors.run import ExtractContext
 from nffs_migration.intermediate_format.safepath import UnsafePath, resolve_within, safe_relative
 from nffs_migration.intermediate_format.writer import StoredDocument
+from nffs_migration.resources import resource
 
 STRING = pd.ArrowDtype(pa.string())
 
@@ -203,7 +206,8 @@ class KlibnetExtractor:
     name: ClassVar[str] = "klibnet"
     title: ClassVar[str] = "KLIBnet (Diartis) 5.x database"
     options_class: ClassVar[type[ExtractOptions]] = ExtractOptions
-    mappings_dir: ClassVar[Path] = Path(__file__).parent / "mappings"
+    mappings_dir: ClassVar[Traversable] = resource("nffs_migration.extractors.klibnet", "mappings")
+    mapping_lists: ClassVar[tuple[str, ...]] = MAPPING_LISTS
 
     def _open(self, options: ExtractOptions) -> Database:
         return Database.open(options.source, "tblKlient", "KLIBnet")

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from datetime import datetime
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import ClassVar
 
@@ -37,6 +38,7 @@ from nffs_migration.extractors.base import (
     SourceInfo,
     SourceProfile,
 )
+from nffs_migration.extractors.mapping import MAPPING_LISTS
 from nffs_migration.extractors.run import ExtractContext
 from nffs_migration.extractors.tutoris.documents import Documents
 from nffs_migration.extractors.tutoris.index import build_index
@@ -45,6 +47,7 @@ from nffs_migration.extractors.tutoris.reader import read_header, records
 from nffs_migration.extractors.tutoris.rows import TABLE_ORDER, Collector
 from nffs_migration.extractors.tutoris.tables import SYSTEM, Builders, Columns
 from nffs_migration.log import get_logger
+from nffs_migration.resources import resource
 
 log = get_logger(__name__)
 
@@ -81,7 +84,12 @@ class TutorisExtractor:
     name: ClassVar[str] = SYSTEM
     title: ClassVar[str] = "Tutoris (Infogate) XML export, format 7"
     options_class: ClassVar[type[ExtractOptions]] = ExtractOptions
-    mappings_dir: ClassVar[Path] = Path(__file__).parent / "mappings"
+    mappings_dir: ClassVar[Traversable] = resource("nffs_migration.extractors.tutoris", "mappings")
+    mapping_lists: ClassVar[tuple[str, ...]] = tuple(
+        name
+        for name in MAPPING_LISTS
+        if name != "language"  # Tutoris records no language
+    )
 
     def describe(self, options: ExtractOptions) -> SourceInfo:
         """The export's version, service, date and whether it is a full or a delta export."""

@@ -67,6 +67,7 @@ def _global(
 
 # The command groups register themselves on import.
 from nffs_migration.cli import commands as _commands  # noqa: E402,F401
+from nffs_migration.cli import doctor as _doctor  # noqa: E402,F401
 from nffs_migration.cli import extract as _extract  # noqa: E402,F401
 from nffs_migration.cli import load as _load  # noqa: E402,F401
 from nffs_migration.cli import mapping as _mapping  # noqa: E402,F401

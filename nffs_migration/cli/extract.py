@@ -10,10 +10,11 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from nffs_migration.cli.app import app, example
-from nffs_migration.errors import UsageError
+from nffs_migration.errors import EXIT_DATA_ERRORS, UsageError
 from nffs_migration.files import write_private_text
 from nffs_migration.ui import err_console, out_console, progress
 
@@ -80,16 +81,33 @@ def extract(
     overwrite: Annotated[
         bool, typer.Option("--overwrite", help="Replace an existing package.")
     ] = False,
+    profile_path: Annotated[
+        Path | None,
+        typer.Option(
+            "--profile",
+            help="Rule profile whose max_reject_percent judges the reject shares "
+            "(default: the canton's, 20 %).",
+        ),
+    ] = None,
 ) -> None:
     """Convert a legacy source into an intermediate package (tables, rejects, documents, findings).
 
     Reads the source read-only, in chunks, and accounts for every record:
     read = migrated + rejected + excluded, per source table, in the manifest.
+
+    Exits 1 when the extraction as a whole looks wrong: a source table rejected more
+    than the profile's share of its records, a code list translated none of its values,
+    or the document share yielded no file. Each says so in one line; validation then
+    keeps the gate closed (`reject-rate-high`, `code-list-unmapped`,
+    `documents-not-found`) until someone has looked.
     """
     from nffs_migration.extractors import ExtractOptions, get_extractor
     from nffs_migration.extractors.run import extract_package
     from nffs_migration.intermediate_format import open_package
+    from nffs_migration.validators.health import alarms
+    from nffs_migration.validators.profile import load_profile
 
+    rules = load_profile(profile_path)  # a wrong profile fails before the source is read
     if not source:
         raise UsageError("give the source with --source or $NFFS_SOURCE_URL")
     sequence = 1
@@ -158,6 +176,16 @@ def extract(
         f"{sum(t.rows for t in manifest.tables.values()):,} rows, "
         f"{manifest.documents.count:,} documents"
     )
+    found, _ = alarms(manifest, rules.params.max_reject_percent)
+    for alarm in found:
+        out_console.print(f"[bold red]alarm:[/] {escape(alarm.text)}", highlight=False)
+    if found:
+        out_console.print(
+            "the extraction as a whole looks wrong; validation keeps the gate closed "
+            f"({', '.join(sorted({a.rule_id for a in found}))}) until someone has looked",
+            highlight=False,
+        )
+        raise typer.Exit(EXIT_DATA_ERRORS)
 
 
 @app.command(

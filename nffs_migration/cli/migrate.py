@@ -158,7 +158,9 @@ def demo(
 
     Generates legacy sources for KLIBnet, KiSS, Tutoris and a self-built system, migrates
     them with Prefect (embedded) into a SQLite target under ./nffs-demo/, and prints the
-    status table. The KLIBnet source carries the field's defects: its gate stays closed.
+    status table. The KLIBnet source carries the field's defects: the gate stops its
+    first batch, a clerk mends at the source what the report names, and the next batch
+    loads. In the end the target holds the cases of all four systems.
     """
     from nffs_migration.flows.prefect_env import prepare
 

@@ -177,3 +177,48 @@ def _print_values(package: Path, findings: list[Finding], rules: list[str], per_
         field = f"{f.table}.{f.field}" if f.field else f.table
         table.add_row(f.rule_id, f.record_id or "", f.source_key or "", field, value)
     out_console.print(table)
+
+
+@app.command(
+    epilog=example(
+        "nffs-migrate rules",
+        "nffs-migrate rules --profile 0942-profile.yaml --markdown rules.md",
+    ),
+)
+def rules(
+    profile: Annotated[
+        Path | None, typer.Option("--profile", help="Rule profile (YAML); default: the canton's.")
+    ] = None,
+    markdown: Annotated[
+        Path | None,
+        typer.Option("--markdown", help="Also write the rule reference with its examples."),
+    ] = None,
+) -> None:
+    """List every validation rule: category, severity under the profile, what it checks.
+
+    The examples come from the rule cases shipped with the toolkit (one file per rule);
+    a missing case file is an installation fault and exits 2, naming the file.
+    """
+    from nffs_migration.validators.cases import load_cases
+    from nffs_migration.validators.catalog import RULES
+    from nffs_migration.validators.profile import load_profile
+    from nffs_migration.validators.reference import rules_markdown
+
+    settings = load_profile(profile)
+    examples: dict[str, int] = {}
+    for rule_id, _ in load_cases():
+        examples[rule_id] = examples.get(rule_id, 0) + 1
+    view = Table("rule", "category", "severity", "cases", "what it checks", title=settings.name)
+    for rule in RULES.values():
+        severity = (settings.setting(rule.id).severity or rule.severity).value
+        view.add_row(
+            rule.id,
+            rule.category.value,
+            f"[{STYLE[severity]}]{severity}[/]",
+            str(examples.get(rule.id, "")),
+            rule.description,
+        )
+    out_console.print(view)
+    if markdown is not None:
+        markdown.write_text(rules_markdown(profile), encoding="utf-8")
+        out_console.print(f"wrote {markdown}")
