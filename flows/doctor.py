@@ -79,7 +79,8 @@ def check_data_files() -> Check:
     try:
         files = data_files()
     except NffsError as exc:
-        return Check("installation", "data files", False, _short(exc), REINSTALL)
+        detail = _short(exc).replace(f"; {REINSTALL}", "")
+        return Check("installation", "data files", False, detail, REINSTALL)
     missing = [f for f in files if not f.present]
     if missing:
         named = ", ".join(str(f.item) for f in missing[:3])

@@ -2,7 +2,7 @@
 
 Mapping lists (`extractors/<family>/mappings/*.csv`), rule profiles
 (`validators/profiles/*.yaml`) and rule cases (`validators/cases/*.yaml`) are package
-data: they are read as resources of their package, never through `Path(__file__)`, so
+data: they are read as resources of their package, never by the module's own path, so
 an installed wheel, a zipped or a frozen layout behaves like the source tree. A file
 that is missing is an installation fault, not a data problem: `require()` and
 `listing()` raise a `ConfigurationError` that names the file (exit 2), so the toolkit

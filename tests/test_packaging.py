@@ -10,6 +10,7 @@ unpacked, and as the zip file itself (a zipped layout: resources have no file pa
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import tomllib
@@ -61,6 +62,12 @@ def expected_wheel_files() -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    # Built from a copy of the tracked files, as a fresh clone has them: a build/ folder
+    # left in the working tree would otherwise lend the wheel files it no longer ships.
+    tree = tmp_path_factory.mktemp("tree")
+    for path in _tracked("."):
+        (tree / path).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(REPO / path, tree / path)
     out = tmp_path_factory.mktemp("wheel")
     subprocess.run(
         [
@@ -72,7 +79,7 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
             "--no-build-isolation",
             "-w",
             str(out),
-            str(REPO),
+            str(tree),
         ],
         check=True,
         capture_output=True,
