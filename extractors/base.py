@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from importlib.resources.abc import Traversable
 from pathlib import Path
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar, Literal, Protocol
 from zoneinfo import ZoneInfo
 
 import pandas as pd
@@ -52,6 +52,16 @@ class ExtractOptions(BaseModel):
         default=None,
         description="Delta: only records changed after this high-water mark (ISO time).",
     )
+    overlap_minutes: int = Field(
+        default=5,
+        ge=0,
+        description="Delta: read again the records changed this long before `since`; "
+        "application clocks and long transactions commit rows with an earlier marker.",
+    )
+    previous: str | None = Field(
+        default=None, description="Delta: the package id of the batch it follows."
+    )
+    final: bool = Field(default=False, description="The service's last batch before cutover.")
     sequence: int = Field(
         default=1, ge=1, description="The batch's number within the service's migration."
     )
@@ -174,6 +184,12 @@ class Extractor(Protocol):
     mappings_dir: ClassVar[Traversable]
     #: The lists that must be in `mappings_dir`, each with at least one row.
     mapping_lists: ClassVar[tuple[str, ...]]
+    #: How a delta of this family shows what left the source: `key_sets` (the framework
+    #: lists every id a full extraction would migrate now), `children` (a delta export
+    #: holds whole subtrees: see `replaces`), or None (the family has no deltas).
+    deletions: ClassVar[Literal["key_sets", "children"] | None]
+    #: With `children`: table -> the column naming the parent whose subtree it belongs to.
+    replaces: ClassVar[dict[str, str]]
 
     def describe(self, options: ExtractOptions) -> SourceInfo:
         """What the source is, its version and the moment it reflects."""

@@ -14,14 +14,14 @@ import json
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, cast
 
 import pandas as pd
 import pyarrow as pa
 
-from nffs_migration.errors import PackageError
+from nffs_migration.errors import ConfigurationError, PackageError
 from nffs_migration.extractors.base import SWISS_TIME, Chunk, ExtractOptions, Extractor, SourceInfo
 from nffs_migration.extractors.mapping import CodeMapper
 from nffs_migration.extractors.rules import EXCLUSIONS, FINDINGS
@@ -175,15 +175,39 @@ def extract_package(
     overwrite: bool = False,
     progress: Progress | None = None,
 ) -> ExtractResult:
-    """Run an extractor and write its package to `out` (a folder, or a `.zip` file)."""
+    """Run an extractor and write its package to `out` (a folder, or a `.zip` file).
+
+    A delta (`options.since`, or a source that says it is one) reads the records changed
+    since `since` minus the overlap window, and carries what the target needs to
+    converge (`Batch.deletions`): for a family with `deletions = "key_sets"`, a second,
+    keys-only pass over the whole source lists every id a full extraction would migrate
+    now (`keys/<table>.parquet`); it runs after the changes are read, so a record
+    written in between is either in both or picked up by the next delta.
+    """
     # The mapping first: a broken installation fails before the source is touched.
     mapper = CodeMapper.load(
         extractor.mappings_dir, options.mapping, required=extractor.mapping_lists
     )
-    info = extractor.describe(options)
+    read_from = _earlier(options.since, options.overlap_minutes) if options.since else None
+    run_options = options.model_copy(update={"since": read_from}) if read_from else options
+    info = extractor.describe(run_options)
     # A delta is asked for (`since`) or declared by the source itself (a Tutoris delta export).
     delta = bool(options.since) or info.delta
-    batch = Batch(kind="delta" if delta else "full", sequence=options.sequence, since=options.since)
+    deletions = getattr(extractor, "deletions", None) if delta else None
+    if delta and deletions is None:
+        raise ConfigurationError(
+            f"{extractor.name} sources have no change markers: extract them in full (no --delta)"
+        )
+    batch = Batch(
+        kind="delta" if delta else "full",
+        sequence=options.sequence,
+        since=options.since,
+        read_from=read_from,
+        previous=options.previous if delta else None,
+        deletions=deletions,
+        replaces=dict(getattr(extractor, "replaces", {})) if deletions == "children" else {},
+        final=options.final,
+    )
     writer = PackageWriter(
         out,
         service_id=options.service_id,
@@ -197,9 +221,9 @@ def extract_package(
     migrated: Counter[str] = Counter()
     exclusion_rules: set[str] = set()
     with writer:
-        context = ExtractContext(options, info, mapper, writer)
+        context = ExtractContext(run_options, info, mapper, writer)
         writer.write("organisation", organisation_row(context))
-        for chunk in extractor.extract(options, context):
+        for chunk in extractor.extract(run_options, context):
             _check_chunk(chunk)
             if chunk.migrated:
                 writer.write(chunk.table, chunk.rows)
@@ -220,6 +244,8 @@ def extract_package(
             exclusion_rules.update(rule for rule, count in chunk.excluded.items() if count)
             if progress is not None:
                 progress(chunk.table, chunk.source_table, read[chunk.source_table])
+        if deletions == "key_sets":
+            _write_key_sets(extractor, options, info, mapper, writer, context, progress)
         cutoff = context.retention_cutoff.isoformat()
         writer.exclusion_rule(
             "retention-expired",
@@ -233,12 +259,10 @@ def extract_package(
             tables = {f.table for f in findings} if rule.table == "*" else {rule.table}
             checked = max(sum(migrated[t] for t in tables), len(findings))
             writer.add_findings(rule, findings, checked=checked)
-        writer.batch = Batch(
-            kind=batch.kind,
-            sequence=batch.sequence,
-            since=batch.since,
-            high_water_mark=context.high_water_mark,
-        )
+        mark = context.high_water_mark
+        if delta and options.since and (mark is None or _later(options.since, mark)):
+            mark = options.since  # a delta that saw nothing newer keeps the mark it followed
+        writer.batch = batch.model_copy(update={"high_water_mark": mark})
         writer.set_mapping(mapper.versions, mapper.unmapped_report(), mapper.mapped_report())
     assert writer.manifest is not None  # noqa: S101
     log.info("extracted %s into %s", info.system, out.name)
@@ -248,6 +272,72 @@ def extract_package(
         findings={rule_id: len(items) for rule_id, items in sorted(context.findings.items())},
         unmapped=mapper.unmapped_report(),
     )
+
+
+class _KeysOnly:
+    """The writer of the keys pass: documents are looked at, never copied or hashed."""
+
+    def add_document(self, name: str, source: Path | IO[bytes]) -> StoredDocument:
+        size = source.stat().st_size if isinstance(source, Path) else 1
+        return StoredDocument(file=f"documents/{name}", sha256="0" * 64, size_bytes=size)
+
+    def add_documents(self, items: list[tuple[str, Path]]) -> list[StoredDocument]:
+        return [self.add_document(name, source) for name, source in items]
+
+
+def _write_key_sets(
+    extractor: Extractor,
+    options: ExtractOptions,
+    info: SourceInfo,
+    mapper: CodeMapper,
+    writer: PackageWriter,
+    context: ExtractContext,
+    progress: Progress | None,
+) -> None:
+    """The keys pass: every id a full extraction of the source would migrate now.
+
+    The extractor runs in full, with its own rules (exclusions, rejects), but nothing is
+    written but the ids: no rows, no documents, no findings, no accounting.
+    """
+    full = options.model_copy(update={"since": None})
+    fresh = CodeMapper(mapper.tables, dict(mapper.versions))
+    keys = ExtractContext(full, info, fresh, cast(PackageWriter, _KeysOnly()))
+    writer.key_set("organisation", pa.array([context.record_id(options.service_id)]))
+    seen: Counter[str] = Counter()
+    for chunk in extractor.extract(full, keys):
+        _check_chunk(chunk)
+        if chunk.migrated:
+            column = TABLES[chunk.table].primary_key
+            rows = chunk.rows
+            ids = (
+                pa.array(rows[column], type=pa.string(), from_pandas=True)
+                if isinstance(rows, pd.DataFrame)
+                else rows.column(column)
+            )
+            writer.key_set(chunk.table, ids)
+        seen[chunk.source_table] += chunk.read
+        if progress is not None:
+            progress(chunk.table, f"{chunk.source_table} (keys)", seen[chunk.source_table])
+
+
+def _earlier(mark: str, minutes: int) -> str:
+    """A change marker `minutes` before `mark` (same form: ISO time)."""
+    try:
+        moment = datetime.fromisoformat(mark)
+    except ValueError:
+        raise ConfigurationError(f"--since {mark!r} is not an ISO time") from None
+    return (moment - timedelta(minutes=minutes)).isoformat()
+
+
+def _later(first: str, second: str) -> bool:
+    """True when change marker `first` is later than `second`."""
+    try:
+        one, two = datetime.fromisoformat(first), datetime.fromisoformat(second)
+        if (one.tzinfo is None) != (two.tzinfo is None):
+            one, two = one.replace(tzinfo=None), two.replace(tzinfo=None)
+        return one > two
+    except ValueError:
+        return first > second
 
 
 def describe_only(extractor: Extractor, options: ExtractOptions) -> dict[str, Any]:

@@ -25,7 +25,7 @@ from nffs_migration.intermediate_format.model import (
 )
 
 #: Semantic version of the format. Major: incompatible; minor: columns or codes added.
-FORMAT_VERSION = "1.0.0"
+FORMAT_VERSION = "1.1.0"
 
 SERVICE_ID = Format(
     "service_id",
@@ -587,6 +587,24 @@ REJECTS = Table(
     Label("rejected record", "zurückgewiesener Datensatz", "enregistrement rejeté"),
     "Source records that could not be converted, with the rule and reason.",
     REJECT_COLUMNS,
+)
+
+KEY_SETS = Table(
+    "key_sets",
+    "key",
+    Label("key set", "Schlüsselmenge", "ensemble de clés"),
+    "Every id of a table that the scope holds after a delta batch (`keys/<table>.parquet`).",
+    (
+        _c(
+            "id",
+            Kind.STRING,
+            "id",
+            "Id",
+            "identifiant",
+            "A record id of the table (`{service_id}:{source_system}:{source_key}`).",
+            required=True,
+        ),
+    ),
 )
 
 

@@ -44,6 +44,34 @@ class Batch(_Model):
     since: str | None = Field(
         default=None, description="For a delta: the high-water mark of the batch it follows."
     )
+    read_from: str | None = Field(
+        default=None,
+        description="For a delta: the change marker from which rows were read, `since` minus "
+        "an overlap window, so that rows committed late with an earlier marker are not missed.",
+    )
+    previous: str | None = Field(
+        default=None,
+        description="For a delta: the package id of the batch it follows. The loader refuses "
+        "a delta whose predecessor is not the last batch it loaded for the scope.",
+    )
+    deletions: Literal["key_sets", "children"] | None = Field(
+        default=None,
+        description="How a delta shows what left the source. `key_sets`: `keys/<table>.parquet` "
+        "lists every id the scope holds after this batch, and the loader removes the others. "
+        "`children`: the children delivered with a parent (see `replaces`) are all of that "
+        "parent's children; rows whose parent is not delivered cannot be judged, so the "
+        "service's last batch must be a full one. A full batch replaces the whole scope.",
+    )
+    replaces: dict[str, str] = Field(
+        default_factory=dict,
+        description="With `deletions: children`: table -> the column naming its parent. The "
+        "rows of a delivered parent replace that parent's rows in the target.",
+    )
+    final: bool = Field(
+        default=False,
+        description="The service's last batch before cutover: the loader refuses it when "
+        "`data_as_of` is older than its freshness limit, and records the cutover after it.",
+    )
 
 
 class TableEntry(_Model):
@@ -110,6 +138,11 @@ class Manifest(_Model):
     tool_version: str
     tables: dict[str, TableEntry]
     rejects: dict[str, TableEntry] = Field(default_factory=dict)
+    key_sets: dict[str, TableEntry] = Field(
+        default_factory=dict,
+        description="A delta with `deletions: key_sets`: per table, `keys/<table>.parquet` with "
+        "one column `id`, every id of the table the scope holds after this batch.",
+    )
     documents: DocumentsEntry
     accounting: dict[str, Accounting] = Field(
         description="Per source table (as the source names it)."
@@ -134,8 +167,8 @@ class Manifest(_Model):
     )
     content_sha256: str = Field(
         pattern=SHA256.pattern,
-        description="SHA-256 over the sorted paths and checksums of tables, rejects and "
-        "documents: the identity of the package's data.",
+        description="SHA-256 over the sorted paths and checksums of tables, rejects, key sets "
+        "and documents: the identity of the package's data.",
     )
     manifest_sha256: str = Field(
         default="",
@@ -159,7 +192,7 @@ def content_digest(files: dict[str, FileEntry]) -> str:
     """The content checksum: SHA-256 over `path sha256` lines of the data files, sorted."""
     digest = hashlib.sha256()
     for path in sorted(files):
-        if path.startswith(("tables/", "rejects/", "documents/")):
+        if path.startswith(("tables/", "rejects/", "keys/", "documents/")):
             digest.update(f"{path} {files[path].sha256}\n".encode())
     return digest.hexdigest()
 

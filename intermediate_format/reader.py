@@ -27,7 +27,7 @@ import pyarrow.parquet as pq
 from pydantic import ValidationError
 
 from nffs_migration.errors import PackageError
-from nffs_migration.intermediate_format.definition import FORMAT_VERSION, REJECTS, TABLES
+from nffs_migration.intermediate_format.definition import FORMAT_VERSION, KEY_SETS, REJECTS, TABLES
 from nffs_migration.intermediate_format.findings import Report
 from nffs_migration.intermediate_format.manifest import FileEntry, Manifest
 from nffs_migration.intermediate_format.safepath import (
@@ -178,6 +178,14 @@ class Package:
         if entry is None:
             return REJECTS.arrow_schema.empty_table()
         return _conform(self._parquet(entry.file).read(), REJECTS.arrow_schema, entry.file)
+
+    def key_set(self, name: str) -> pa.Array | None:
+        """A delta's key set of a table: every id the scope holds after it (None: none given)."""
+        entry = self.manifest.key_sets.get(name)
+        if entry is None:
+            return None
+        table = _conform(self._parquet(entry.file).read(), KEY_SETS.arrow_schema, entry.file)
+        return table.column("id").combine_chunks()
 
     def extract_findings(self) -> Report:
         """The findings that extraction recorded (`reports/extract-findings.json`)."""

@@ -35,7 +35,7 @@ import pyarrow.parquet as pq
 
 from nffs_migration import __version__
 from nffs_migration.errors import PackageError
-from nffs_migration.intermediate_format.definition import FORMAT_VERSION, REJECTS, TABLES
+from nffs_migration.intermediate_format.definition import FORMAT_VERSION, KEY_SETS, REJECTS, TABLES
 from nffs_migration.intermediate_format.findings import Finding, Report, Rule, rule_results
 from nffs_migration.intermediate_format.manifest import (
     Accounting,
@@ -171,6 +171,7 @@ class PackageWriter:
         self.root = self.out.parent / f".{self.out.name}.tmp-{uuid.uuid4().hex[:8]}"
         self._tables: dict[str, _TableSink] = {}
         self._rejects: dict[str, _TableSink] = {}
+        self._keys: dict[str, _TableSink] = {}
         self._accounting: dict[str, dict[str, Any]] = {}
         self._exclusions: dict[str, ExclusionRule] = {}
         self._findings: list[Finding] = []
@@ -214,7 +215,7 @@ class PackageWriter:
 
     def abort(self) -> None:
         """Throw away everything written so far."""
-        for sink in (*self._tables.values(), *self._rejects.values()):
+        for sink in (*self._tables.values(), *self._rejects.values(), *self._keys.values()):
             try:
                 sink.close()
             except (OSError, pa.ArrowException):
@@ -251,6 +252,21 @@ class PackageWriter:
             sink = _TableSink(path, REJECTS.arrow_schema, f"rejects/{table_name}")
             self._rejects[table_name] = sink
         sink.write(chunk)
+
+    def key_set(self, table_name: str, ids: pa.Array | pa.ChunkedArray) -> None:
+        """Append ids to a table's key set (`keys/<table>.parquet`, a delta's deletions).
+
+        Every table of the contract gets a key set once one is written: a table the
+        scope no longer holds any row of has an empty one.
+        """
+        self._require_open()
+        if table_name not in TABLES:
+            raise PackageError(f"unknown table {table_name!r}", table=table_name)
+        if not self._keys:
+            for name in TABLES:
+                path = self.root / "keys" / f"{name}.parquet"
+                self._keys[name] = _TableSink(path, KEY_SETS.arrow_schema, f"keys/{name}")
+        self._keys[table_name].write(pa.table({"id": ids}, schema=KEY_SETS.arrow_schema))
 
     def account(
         self,
@@ -403,7 +419,7 @@ class PackageWriter:
         for name, table in TABLES.items():
             if name not in self._tables:
                 self.write(name, table.arrow_schema.empty_table())
-        for sink in (*self._tables.values(), *self._rejects.values()):
+        for sink in (*self._tables.values(), *self._rejects.values(), *self._keys.values()):
             sink.close()
         unbalanced = [
             name for name, counts in self._accounting.items() if not Accounting(**counts).balanced
@@ -452,6 +468,7 @@ class PackageWriter:
             tool_version=__version__,
             tables={name: entry(self._tables[name]) for name in TABLES},
             rejects={name: entry(sink) for name, sink in sorted(self._rejects.items())},
+            key_sets={name: entry(sink) for name, sink in self._keys.items()},
             documents=DocumentsEntry(
                 count=len(self._documents),
                 bytes=sum(d.size_bytes for d in self._documents.values()),

@@ -11,12 +11,21 @@ loaded is not loaded again. Everything else happens in one transaction:
    delta updates the records it carries and inserts new ones, never duplicating one
    (a full package whose service and source system have no rows in the target yet is
    copied straight into the target tables: every row is new);
-3. a full package then removes the rows of its service and source system that it no
-   longer holds, children first, so the target equals the package;
-4. the load log records the package, its checksum, the counts and the outcome.
+3. what left the source leaves the target, so that the scope converges on what a fresh
+   full extraction would load: a full package removes the scope's rows it no longer
+   holds; a delta with key sets removes the scope's rows its key sets do not list; a
+   delta of whole subtrees (`deletions: children`) removes the rows of a delivered parent
+   that it did not deliver. Then, table by table, parents first, a row whose required
+   reference no longer resolves is removed with its parent, and an optional reference
+   to a removed row becomes null (what a full extraction makes of a dangling reference);
+4. the load log records the package, its checksum, the counts, the outcome and its place
+   in the scope's chain; a final batch records the scope's cutover (`chain.py`).
 
-Foreign keys are checked at commit. A crash at any point leaves the target as it was:
-the transaction is rolled back, and the next `load` starts again.
+Before anything is written, the scope's chain is checked (`chain.guard`): batches load in
+order, a delta needs a full batch before it, the final batch must be fresh, and a scope
+that is cut over takes no more loads until it is reopened. Foreign keys are checked at
+commit. A crash at any point leaves the target as it was: the transaction is rolled
+back, and the next `load` starts again.
 """
 
 from __future__ import annotations
@@ -25,7 +34,7 @@ import io
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +47,7 @@ from nffs_migration.errors import DataErrors, LoadError, TargetUnavailable
 from nffs_migration.intermediate_format.definition import TABLES
 from nffs_migration.intermediate_format.manifest import Manifest
 from nffs_migration.intermediate_format.reader import Package, open_package
+from nffs_migration.loaders.chain import DEFAULT_MAX_AGE, cut_over, guard, log_values
 from nffs_migration.loaders.documents import DocumentStore, default_store, sync
 from nffs_migration.loaders.schema import (
     LOAD_LOG_TABLE,
@@ -64,6 +74,8 @@ class LoadResult:
     rows: dict[str, dict[str, int]] = field(default_factory=dict)
     documents_new: int = 0
     seconds: float = 0.0
+    #: `service_id/source_system` when this final batch cut the scope over.
+    cut_over: str | None = None
 
 
 def _validated(path: Path) -> None:
@@ -145,11 +157,15 @@ def load_package(
     progress: Progress | None = None,
     validate: bool = True,
     require_signer: Path | None = None,
+    max_age: timedelta | None = DEFAULT_MAX_AGE,
+    by: str | None = None,
 ) -> LoadResult:
     """Load a package into the target (see the module docstring for the guarantees).
 
     With `require_signer`, a package is loaded only when its seal (`PKG.seal.json`) is a
-    valid signature by that key over its manifest (docs/sealing.md).
+    valid signature by that key over its manifest (docs/sealing.md). `max_age` is the
+    freshness limit of a final batch (None: no limit); `by` names who cuts over (default:
+    the user running the load).
     """
     import time
 
@@ -169,11 +185,12 @@ def load_package(
                 if _already_loaded(connection, manifest):
                     log.info("package %s is already loaded", manifest.package_id)
                     return LoadResult(manifest.package_id, already_loaded=True)
+                guard(connection, manifest, max_age=max_age)
             store = DocumentStore(documents_store or default_store(target_url))
             new_documents = _store_documents(package, store)
             started = datetime.now(UTC)
             try:
-                rows = _load_tables(engine, package, progress)
+                rows = _load_tables(engine, package, progress, max_age=max_age, by=by)
             except sa.exc.OperationalError as exc:
                 _log(
                     engine,
@@ -204,6 +221,11 @@ def load_package(
                 rows=rows,
                 documents_new=new_documents,
                 seconds=time.perf_counter() - clock,
+                cut_over=(
+                    f"{manifest.service_id}/{manifest.source_system}"
+                    if manifest.batch.final
+                    else None
+                ),
             )
     finally:
         engine.dispose()
@@ -217,12 +239,19 @@ def _constraint_table(message: str) -> str | None:
 
 
 def _load_tables(
-    engine: sa.Engine, package: Package, progress: Progress | None
+    engine: sa.Engine,
+    package: Package,
+    progress: Progress | None,
+    *,
+    max_age: timedelta | None,
+    by: str | None,
 ) -> dict[str, dict[str, int]]:
     manifest = package.manifest
+    scope = (manifest.service_id, manifest.source_system)
     started = datetime.now(UTC)
     counts: dict[str, dict[str, int]] = {}
     with engine.begin() as connection:
+        guard(connection, manifest, max_age=max_age)  # again, inside the transaction
         stager = (
             PostgresStager(connection)
             if connection.dialect.name == "postgresql"
@@ -231,10 +260,7 @@ def _load_tables(
         full = manifest.batch.kind == "full"
         # A full package removes the rows of its scope that it no longer holds; where the
         # scope held nothing before (a first load), there is nothing to remove.
-        held = {
-            name: full and stager.scope_has_rows(name, manifest.service_id, manifest.source_system)
-            for name in TABLES
-        }
+        held = {name: full and stager.scope_has_rows(name, *scope) for name in TABLES}
         for name in TABLES:
             # Where the scope holds nothing yet (a first full load), every row is new: the
             # rows go straight into the target, with no staging table and no upsert.
@@ -250,19 +276,44 @@ def _load_tables(
                 if progress is not None:
                     progress(name, staged)
             inserted, updated = (staged, 0) if direct else stager.upsert(name, manifest.package_id)
-            counts[name] = {"rows": staged, "inserted": inserted, "updated": updated}
+            counts[name] = {"rows": staged, "inserted": inserted, "updated": updated, "deleted": 0}
         if full:
             for name in reversed(list(TABLES)):
-                counts[name]["deleted"] = (
-                    stager.delete_missing(name, manifest.service_id, manifest.source_system)
-                    if held[name]
-                    else 0
-                )
+                if held[name]:
+                    counts[name]["deleted"] = stager.delete_missing(name, *scope)
+        else:
+            _converge(stager, package, counts)
         log_table = METADATA.tables[LOAD_LOG_TABLE]
         connection.execute(
-            sa.insert(log_table).values(**_log_values(manifest, started, "loaded", "", counts))
+            sa.insert(log_table).values(
+                **_log_values(manifest, started, "loaded", "", counts), **log_values(manifest)
+            )
         )
+        if manifest.batch.final:
+            cut_over(connection, manifest, by)
     return counts
+
+
+def _converge(stager: _Stager, package: Package, counts: dict[str, dict[str, int]]) -> None:
+    """Remove what left the source, then mend references to removed rows (parents first)."""
+    manifest = package.manifest
+    scope = (manifest.service_id, manifest.source_system)
+    batch = manifest.batch
+    for name in TABLES:
+        removed = 0
+        if batch.deletions == "key_sets":
+            ids = package.key_set(name)
+            if ids is None:
+                raise LoadError(
+                    f"{manifest.package_id}: a delta with key sets lacks keys/{name}.parquet"
+                )
+            stager.stage_keys(name, ids)
+            removed += stager.delete_not_listed(name, *scope)
+        elif batch.deletions == "children" and name in batch.replaces:
+            removed += stager.delete_replaced(name, batch.replaces[name], *scope)
+        gone, nulled = stager.mend_references(name, manifest.package_id, *scope)
+        counts[name]["deleted"] = removed + gone
+        counts[name]["updated"] += nulled
 
 
 def _columns(name: str) -> list[str]:
@@ -279,6 +330,8 @@ class _Stager:
         self.tables: dict[str, sa.Table] = {}
         #: The package id written with each row, for tables written straight to the target.
         self.package_ids: dict[str, str] = {}
+        #: A delta's key sets, staged.
+        self.keys: dict[str, sa.Table] = {}
 
     def use_target(self, name: str, package_id: str) -> None:
         """Write this table's rows straight into the target table, with the package id."""
@@ -348,6 +401,87 @@ class _Stager:
         )
         return bool(self.connection.execute(sa.select(scope)).scalar())
 
+    def stage_keys(self, name: str, ids: pa.Array) -> None:
+        """A temporary table `keys_<name>` with a delta's key set of a table."""
+        options: dict[str, Any] = (
+            {"postgresql_on_commit": "DROP"} if self.connection.dialect.name == "postgresql" else {}
+        )
+        keys = sa.Table(
+            f"keys_{name}",
+            self.metadata,
+            sa.Column("id", sa.String(200), primary_key=True),
+            prefixes=["TEMPORARY"],
+            **options,
+        )
+        keys.drop(self.connection, checkfirst=True)
+        keys.create(self.connection)
+        self.keys[name] = keys
+        for start in range(0, len(ids), BATCH_ROWS):
+            self.stage_ids(keys, ids.slice(start, BATCH_ROWS))
+
+    def stage_ids(self, keys: sa.Table, ids: pa.Array) -> None:
+        """Write ids into a key table."""
+        raise NotImplementedError
+
+    def _scope(self, target: sa.Table, service_id: str, source_system: str) -> Any:
+        return (target.c.service_id == service_id) & (target.c.source_system == source_system)
+
+    def delete_not_listed(self, name: str, service_id: str, source_system: str) -> int:
+        """Remove the scope's rows that the delta's key set of the table does not list."""
+        target = METADATA.tables[name]
+        keys = self.keys[name]
+        key = TABLES[name].primary_key
+        statement = sa.delete(target).where(
+            self._scope(target, service_id, source_system),
+            ~sa.exists().where(keys.c.id == target.c[key]),
+        )
+        return int(self.connection.execute(statement).rowcount or 0)
+
+    def delete_replaced(
+        self, name: str, parent_column: str, service_id: str, source_system: str
+    ) -> int:
+        """Remove the rows of a delivered parent that the delta did not deliver again."""
+        target = METADATA.tables[name]
+        reference = TABLES[name].column(parent_column).foreign_key
+        if reference is None:
+            raise LoadError(f"{name}.{parent_column} names no parent table")
+        parents = self.tables[reference.table]
+        delivered = self.tables[name]
+        key = TABLES[name].primary_key
+        statement = sa.delete(target).where(
+            self._scope(target, service_id, source_system),
+            target.c[parent_column].in_(sa.select(parents.c[reference.column])),
+            ~sa.exists().where(delivered.c[key] == target.c[key]),
+        )
+        return int(self.connection.execute(statement).rowcount or 0)
+
+    def mend_references(
+        self, name: str, package_id: str, service_id: str, source_system: str
+    ) -> tuple[int, int]:
+        """Rows whose reference no longer resolves: removed (required) or set to null."""
+        target = METADATA.tables[name]
+        removed = nulled = 0
+        for column in TABLES[name].foreign_keys:
+            reference = column.foreign_key
+            assert reference is not None  # noqa: S101
+            parent = METADATA.tables[reference.table]
+            dangling = (
+                self._scope(target, service_id, source_system)
+                & target.c[column.name].is_not(None)
+                & ~sa.exists().where(parent.c[reference.column] == target.c[column.name])
+            )
+            if column.required:
+                result = self.connection.execute(sa.delete(target).where(dangling))
+                removed += int(result.rowcount or 0)
+            else:
+                result = self.connection.execute(
+                    sa.update(target)
+                    .where(dangling)
+                    .values({column.name: None, PACKAGE_COLUMN: package_id})
+                )
+                nulled += int(result.rowcount or 0)
+        return removed, nulled
+
     def delete_missing(self, name: str, service_id: str, source_system: str) -> int:
         """Remove the scope's rows that the full package no longer holds."""
         target = METADATA.tables[name]
@@ -379,6 +513,15 @@ class PostgresStager(_Stager):
         with cursor.copy(statement) as copy:
             copy.write(buffer.getvalue())
 
+    def stage_ids(self, keys: sa.Table, ids: pa.Array) -> None:
+        buffer = io.BytesIO()
+        options = pacsv.WriteOptions(include_header=False, quoting_style="needed")
+        pacsv.write_csv(pa.table({"id": ids}), buffer, write_options=options)
+        preparer = self.connection.dialect.identifier_preparer
+        cursor = self.connection.connection.cursor()
+        with cursor.copy(f"COPY {preparer.quote(keys.name)} (id) FROM STDIN (FORMAT csv)") as copy:
+            copy.write(buffer.getvalue())
+
 
 class SqliteStager(_Stager):
     """SQLite: staging tables filled with executemany in large batches."""
@@ -395,6 +538,16 @@ class SqliteStager(_Stager):
         cursor = self.connection.connection.cursor()
         try:
             cursor.executemany(statement, list(zip(*columns, strict=True)))
+        finally:
+            cursor.close()
+
+    def stage_ids(self, keys: sa.Table, ids: pa.Array) -> None:
+        cursor = self.connection.connection.cursor()
+        try:
+            cursor.executemany(
+                f"INSERT INTO {keys.name} (id) VALUES (?)",  # noqa: S608 - a name of ours
+                [(value,) for value in ids.to_pylist()],
+            )
         finally:
             cursor.close()
 

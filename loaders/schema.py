@@ -2,9 +2,11 @@
 
 One table per table of the format, same names and columns, with primary keys, foreign
 keys and an index on every foreign key; each row also records the package that last
-wrote it (`loaded_package_id`). Two tables of the loader's own: `nffs_schema_version`
-(the format version the schema follows) and `nffs_load_log` (every load: package,
-checksum, counts, times, outcome).
+wrote it (`loaded_package_id`). Three tables of the loader's own: `nffs_schema_version`
+(the format version the schema follows), `nffs_load_log` (every load: package,
+checksum, counts, times, outcome, and the batch's place in its scope's chain: data as
+of, since, high-water mark, the batch it follows, final) and `nffs_scope_log` (cutover
+and reopening of a service's scope: who, when, which package, why).
 
 `init_target` creates the schema or upgrades it: a newer minor format version only adds
 columns, which are added as nullable columns; a different major version is refused.
@@ -23,6 +25,7 @@ from nffs_migration.intermediate_format.model import Column, Kind
 
 SCHEMA_VERSION_TABLE = "nffs_schema_version"
 LOAD_LOG_TABLE = "nffs_load_log"
+SCOPE_LOG_TABLE = "nffs_scope_log"
 PACKAGE_COLUMN = "loaded_package_id"
 
 SQL_TYPES: dict[Kind, Any] = {
@@ -94,6 +97,24 @@ def target_metadata() -> sa.MetaData:
         sa.Column("outcome", sa.String(20), nullable=False),
         sa.Column("rows", sa.Text),
         sa.Column("message", sa.Text),
+        # The scope's chain (format 1.1): what the next batch must follow.
+        sa.Column("data_as_of", sa.DateTime(timezone=True)),
+        sa.Column("since", sa.String(40)),
+        sa.Column("high_water_mark", sa.String(40)),
+        sa.Column("previous", sa.String(120)),
+        sa.Column("final", sa.Boolean),
+    )
+    sa.Table(
+        SCOPE_LOG_TABLE,
+        metadata,
+        sa.Column("event_id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("service_id", sa.String(4), nullable=False, index=True),
+        sa.Column("source_system", sa.String(20), nullable=False),
+        sa.Column("event", sa.String(20), nullable=False),  # cutover or reopen
+        sa.Column("package_id", sa.String(120)),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("by", sa.String(120), nullable=False),
+        sa.Column("reason", sa.Text),
     )
     return metadata
 
@@ -232,6 +253,7 @@ __all__ = [
     "METADATA",
     "PACKAGE_COLUMN",
     "SCHEMA_VERSION_TABLE",
+    "SCOPE_LOG_TABLE",
     "check_target",
     "create_target_engine",
     "init_target",

@@ -15,7 +15,7 @@ from collections import Counter
 from collections.abc import Iterator
 from importlib.resources.abc import Traversable
 from pathlib import Path
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from nffs_migration.errors import ConfigurationError
 from nffs_migration.extractors.base import (
@@ -77,6 +77,8 @@ class CustomExtractor:
     mappings_dir: ClassVar[Traversable] = resource("nffs_migration.extractors.custom", "mappings")
     #: A self-built source has no fixed codes: its value maps live in the mapping file.
     mapping_lists: ClassVar[tuple[str, ...]] = ()
+    deletions: ClassVar[Literal["key_sets", "children"] | None] = None  # full batches only
+    replaces: ClassVar[dict[str, str]] = {}
 
     def describe(self, options: ExtractOptions) -> SourceInfo:
         """The export's moment (`organisation.data_as_of`, or `--as-of`), name and version."""

@@ -26,7 +26,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import datetime
 from importlib.resources.abc import Traversable
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 import numpy as np
 import pandas as pd
@@ -71,6 +71,8 @@ class KissExtractor:
     options_class: ClassVar[type[ExtractOptions]] = ExtractOptions
     mappings_dir: ClassVar[Traversable] = resource("nffs_migration.extractors.kiss", "mappings")
     mapping_lists: ClassVar[tuple[str, ...]] = MAPPING_LISTS
+    deletions: ClassVar[Literal["key_sets", "children"] | None] = "key_sets"
+    replaces: ClassVar[dict[str, str]] = {}
 
     def _open(self, options: ExtractOptions) -> Database:
         return Database.open(options.source, "BaPerson", "KiSS")

@@ -24,7 +24,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from importlib.resources.abc import Traversable
 from pathlib import Path
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 import numpy as np
 import pandas as pd
@@ -208,6 +208,8 @@ class KlibnetExtractor:
     options_class: ClassVar[type[ExtractOptions]] = ExtractOptions
     mappings_dir: ClassVar[Traversable] = resource("nffs_migration.extractors.klibnet", "mappings")
     mapping_lists: ClassVar[tuple[str, ...]] = MAPPING_LISTS
+    deletions: ClassVar[Literal["key_sets", "children"] | None] = "key_sets"
+    replaces: ClassVar[dict[str, str]] = {}
 
     def _open(self, options: ExtractOptions) -> Database:
         return Database.open(options.source, "tblKlient", "KLIBnet")

@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterator
 from datetime import datetime
 from importlib.resources.abc import Traversable
 from pathlib import Path
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from nffs_migration.errors import ConfigurationError, SourceError
 from nffs_migration.extractors import normalise
@@ -90,6 +90,19 @@ class TutorisExtractor:
         for name in MAPPING_LISTS
         if name != "language"  # Tutoris records no language
     )
+    #: A delta export (`vollExport="false"`) holds changed persons and cases with their
+    #: whole subtrees: it shows removed children, never a removed person or case.
+    deletions: ClassVar[Literal["key_sets", "children"] | None] = "children"
+    replaces: ClassVar[dict[str, str]] = {
+        "addresses": "person_id",
+        "case_members": "case_id",
+        "budgets": "case_id",
+        "budget_items": "budget_id",
+        "payments": "case_id",
+        "journal_entries": "case_id",
+        "measures": "case_id",
+        "documents": "case_id",
+    }
 
     def describe(self, options: ExtractOptions) -> SourceInfo:
         """The export's version, service, date and whether it is a full or a delta export."""

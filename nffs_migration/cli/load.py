@@ -73,13 +73,33 @@ def load(
             "(docs/sealing.md).",
         ),
     ] = None,
+    max_age_hours: Annotated[
+        float,
+        typer.Option(
+            "--max-age-hours",
+            min=0,
+            help="Refuse a final batch whose data is older than this at load time (0: no limit).",
+        ),
+    ] = 24,
+    by: Annotated[
+        str | None,
+        typer.Option("--by", help="Who cuts over with a final batch (default: this user)."),
+    ] = None,
 ) -> None:
     """Load a validated package into the target: all tables in one transaction, exactly once.
 
     Refuses a damaged package (exit 2) or one whose validation has errors (exit 1);
     validation runs first when the package has no report. Loading a package that is
     already loaded changes nothing and says so (exit 0).
+
+    Batches load in order (exit 1, naming the batch expected): a delta needs the scope's
+    full batch and must follow the last batch loaded; a package older than one already
+    loaded is refused. A delta removes what left the source (its key sets, or the
+    children of the parents it delivers). A final batch must be fresh (--max-age-hours)
+    and cuts the service over: later loads are refused until `target reopen`.
     """
+    from datetime import timedelta
+
     from nffs_migration.loaders import load_package
 
     started = time.perf_counter()
@@ -98,6 +118,8 @@ def load(
             documents_store=documents_store,
             progress=report,
             require_signer=require_signer,
+            max_age=timedelta(hours=max_age_hours) if max_age_hours else None,
+            by=by,
         )
     if result.already_loaded:
         out_console.print(f"{result.package_id} is already loaded; nothing to do")
@@ -117,6 +139,50 @@ def load(
     out_console.print(
         f"{result.documents_new:,} new documents stored; {time.perf_counter() - started:.1f} s"
     )
+    if result.cut_over:
+        out_console.print(
+            f"[bold]cut over[/]: this was the final batch; service {result.cut_over} takes no "
+            "more loads unless reopened (nffs-migrate target reopen)"
+        )
+
+
+@target_app.command(
+    "reopen",
+    epilog=example(
+        'nffs-migrate target reopen --service 0942 --system klibnet --reason "late payments '
+        'of December, agreed with the canton on 2027-01-05" --target sqlite:///target.db',
+    ),
+)
+def target_reopen(
+    service: Annotated[str, typer.Option("--service", help="Service id (4 digits).")],
+    system: Annotated[str, typer.Option("--system", help="Source system of the scope.")],
+    reason: Annotated[str, typer.Option("--reason", help="Why the scope is reopened (logged).")],
+    target: Annotated[
+        str, typer.Option("--target", envvar="NFFS_TARGET_URL", help=TARGET_HELP)
+    ] = "sqlite:///target.db",
+    by: Annotated[
+        str | None, typer.Option("--by", help="Who reopens (default: this user).")
+    ] = None,
+) -> None:
+    """Reopen a cut-over service for further loads; who, when and why are logged.
+
+    After its final batch a service is cut over and the target refuses further loads
+    into its scope. Reopening takes a stated reason, kept in the target's scope log.
+    """
+    from nffs_migration.loaders import create_target_engine
+    from nffs_migration.loaders.chain import reopen
+    from nffs_migration.loaders.schema import check_target
+
+    engine = create_target_engine(target)
+    try:
+        check_target(engine)
+        state = reopen(engine, service, system, reason, by)
+    finally:
+        engine.dispose()
+    out_console.print(
+        f"service {service} ({system}) reopened by {state.by}: further loads are accepted",
+        highlight=False,
+    )
 
 
 @app.command(
@@ -133,7 +199,9 @@ def reconcile(
     """Compare a package with the target: rows, CHF sums to the centime and ids, per table.
 
     A full package is compared with the target's rows of its service and system; a
-    delta with the target's rows of the ids it carries. Exit 1 on any difference.
+    delta with the target's rows of the ids it carries, and with the whole scope: a
+    delta with key sets proves that the target holds no row the source no longer holds
+    (stale) and none missing. Exit 1 on any difference.
     """
     from nffs_migration.loaders import reconcile_package
 
@@ -144,13 +212,16 @@ def reconcile(
         "target rows",
         "sums",
         "ids",
+        "stale",
         title=f"reconcile {result.package_id}",
     )
     for name, (ours, theirs) in result.tables.items():
         sums = "same" if ours.sums == theirs.sums else "[red]differ[/]"
         ids = "same" if ours.ids_sha256 == theirs.ids_sha256 else "[red]differ[/]"
         rows = f"{theirs.rows:,}" if ours.rows == theirs.rows else f"[red]{theirs.rows:,}[/]"
-        table.add_row(name, f"{ours.rows:,}", rows, sums, ids)
+        scope = result.scope.get(name)
+        stale = "" if scope is None else ("none" if not scope.stale else f"[red]{scope.stale:,}[/]")
+        table.add_row(name, f"{ours.rows:,}", rows, sums, ids, stale)
     out_console.print(table)
     differences = result.differences()
     if differences:
