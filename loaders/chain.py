@@ -221,7 +221,8 @@ def log_values(manifest: Manifest) -> dict[str, Any]:
     """The chain's columns of a load log row."""
     batch = manifest.batch
     return {
-        "data_as_of": manifest.data_as_of,
+        # In UTC: SQLite keeps no offset, and `_aware` reads a naive moment back as UTC.
+        "data_as_of": manifest.data_as_of.astimezone(UTC),
         "since": batch.since,
         "high_water_mark": batch.high_water_mark,
         "previous": batch.previous,

@@ -55,11 +55,18 @@ class Changes:
 
 
 def change_source(
-    system: str, source: Path | str, at: datetime, *, seed: int = 1, round_no: int = 1
+    system: str,
+    source: Path | str,
+    at: datetime,
+    *,
+    seed: int = 1,
+    round_no: int = 1,
+    drop_case: bool = False,
 ) -> Changes:
     """Apply one round of a service's work to a generated source (see the module docstring).
 
     `source` is the source's folder (as `generate` wrote it) or, for a database, its URL.
+    `drop_case` (Tutoris) also removes a whole closed case, which no delta export shows.
     """
     rng = random.Random(f"{seed}/{round_no}/{system}")
     if system == "klibnet":
@@ -69,7 +76,7 @@ def change_source(
     if system == "tutoris":
         from nffs_migration.sample_data.tutoris_changes import change_export
 
-        return change_export(Path(source), at, rng)
+        return change_export(Path(source), at, rng, drop_case=drop_case)
     raise ConfigurationError(f"{system} sources are changed by hand: no rounds of work for it")
 
 

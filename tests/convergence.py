@@ -36,13 +36,18 @@ class Service:
         extractor = get_extractor(self.system)
         last = self.batches[-1].manifest if self.batches else None
         sequence = last.batch.sequence + 1 if last else 1
+        source, since = self.source, last.batch.high_water_mark if (delta and last) else None
+        if self.system == "tutoris":
+            # A Tutoris delta is a file of its own; it knows no change markers.
+            source = str(Path(self.source).with_name("export-delta.xml")) if delta else source
+            since = None
         options = extractor.options_class(
-            source=self.source,
+            source=source,
             service_id=SERVICE,
             documents=self.documents,
             as_of=as_of,
             sequence=sequence,
-            since=last.batch.high_water_mark if (delta and last) else None,
+            since=since,
             previous=last.package_id if (delta and last) else None,
             **extra,
         )

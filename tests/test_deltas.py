@@ -30,16 +30,16 @@ def _service(tmp_path: Path, system: str, seed: int = 3) -> Service:
     return Service(system, f"sqlite:///{database}", folder / "share", tmp_path / "packages", [])
 
 
-def _life(service: Service, folder: Path, converged: str) -> None:
+def _life(service: Service, folder: Path, converged: str, seed: int = 3) -> None:
     load(service.extract(T0, delta=False).out, converged)
     for round_no in (1, 2):
         moment = days(T0, round_no)
-        changes = change_source(service.system, folder, moment, seed=3, round_no=round_no)
+        changes = change_source(service.system, folder, moment, seed=seed, round_no=round_no)
         assert changes.count() > 8
         load(service.extract(moment).out, converged)
 
 
-@pytest.mark.parametrize("system", ["klibnet", "kiss"])
+@pytest.mark.parametrize("system", ["klibnet", "kiss", "tutoris"])
 def test_deltas_converge_on_a_fresh_full_load_sqlite(tmp_path: Path, system: str) -> None:
     service = _service(tmp_path, system)
     converged = target(f"sqlite:///{tmp_path / 'converged.db'}")
@@ -48,3 +48,36 @@ def test_deltas_converge_on_a_fresh_full_load_sqlite(tmp_path: Path, system: str
     final = service.extract(days(T0, 2), delta=False, name="fresh")
     load(final.out, fresh)
     assert differences(converged, fresh, system) == []
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("system", ["klibnet", "kiss", "tutoris"])
+def test_deltas_converge_on_a_fresh_full_load_postgres(
+    tmp_path: Path, system: str, postgres_databases
+) -> None:
+    service = _service(tmp_path, system, seed=4)
+    converged = target(postgres_databases())
+    _life(service, tmp_path / "source", converged, seed=4)
+    fresh = target(postgres_databases())
+    load(service.extract(days(T0, 2), delta=False, name="fresh").out, fresh)
+    assert differences(converged, fresh, system) == []
+
+
+def test_a_tutoris_delta_cannot_show_a_removed_case_and_the_final_full_batch_can(
+    tmp_path: Path,
+) -> None:
+    service = _service(tmp_path, "tutoris")
+    converged = target(f"sqlite:///{tmp_path / 'converged.db'}")
+    load(service.extract(T0, delta=False).out, converged)
+    changes = change_source("tutoris", tmp_path / "source", days(T0, 1), seed=3, drop_case=True)
+    (dropped,) = changes.deleted["Fall"]
+    delta = service.extract(days(T0, 1))
+    assert delta.manifest.batch.deletions == "children"
+    load(delta.out, converged)
+    fresh = target(f"sqlite:///{tmp_path / 'fresh.db'}")
+    load(service.extract(days(T0, 1), delta=False, name="fresh").out, fresh)
+    stale = differences(converged, fresh, "tutoris")
+    assert f"cases: 0942:tutoris:{dropped} only after the deltas (stale)" in stale
+    # The last batch of a Tutoris service is a full one: it removes what no delta showed.
+    load(service.extract(days(T0, 1), delta=False, name="last").out, converged)
+    assert differences(converged, fresh, "tutoris") == []
