@@ -30,13 +30,20 @@ class Service:
     batches: list[ExtractResult]
 
     def extract(
-        self, as_of: datetime, *, delta: bool = True, name: str | None = None, **extra: Any
+        self,
+        as_of: datetime,
+        *,
+        delta: bool = True,
+        name: str | None = None,
+        since_override: str | None = None,
+        **extra: Any,
     ) -> ExtractResult:
         """The next batch: a delta after the last one, or a full batch."""
         extractor = get_extractor(self.system)
         last = self.batches[-1].manifest if self.batches else None
         sequence = last.batch.sequence + 1 if last else 1
         source, since = self.source, last.batch.high_water_mark if (delta and last) else None
+        since = since_override or since
         if self.system == "tutoris":
             # A Tutoris delta is a file of its own; it knows no change markers.
             source = str(Path(self.source).with_name("export-delta.xml")) if delta else source
