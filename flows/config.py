@@ -92,6 +92,14 @@ class Source(Connection):
     system: Literal["klibnet", "kiss", "tutoris", "custom"]
     documents: Path | None = Field(default=None, description="Document share or folder.")
     mapping: Path | None = Field(default=None, description="The service's mapping file.")
+    delta_export: Path | None = Field(
+        default=None,
+        description='Tutoris: the delta export (vollExport="false") that delta batches read; '
+        "full batches read `url`.",
+    )
+    overlap_minutes: int = Field(
+        default=5, ge=0, description="Deltas read again what changed this long before the mark."
+    )
 
 
 class Validation(_Model):
@@ -108,11 +116,20 @@ class Target(Connection):
 
 
 class Plan(_Model):
-    """The service's batch plan: a full batch, then deltas until cutover."""
+    """The service's batch plan: a full batch, then deltas until cutover.
+
+    With a `cutover` date the plan's last batch is the final one: it must be fresh when
+    it loads (`max_age_hours`), and once it has loaded the service is cut over. A source
+    whose deltas cannot show deletions (Tutoris delta exports) ends with a full batch.
+    Without a cutover date the batches are trial runs and nothing is cut over.
+    """
 
     wave: int | None = Field(default=None, description="The canton's migration wave.")
     deltas: int = Field(default=0, ge=0, description="Delta batches after the full one.")
-    cutover: date | None = None
+    cutover: date | None = Field(default=None, description="Go-live: the last batch is final.")
+    max_age_hours: float = Field(
+        default=24, ge=0, description="How old the final batch's data may be (0: no limit)."
+    )
     as_of: str | None = Field(
         default=None, description="Source time to extract at (tests and demos)."
     )
@@ -210,7 +227,8 @@ workdir: work                     # packages and reports of every batch
 plan:
   wave: 2                         # the canton's migration wave
   deltas: 1                       # delta batches after the full one, until cutover
-  cutover: 2026-09-30
+  cutover: 2026-09-30             # go-live: the last batch is final and cuts over
+  max_age_hours: 24               # the final batch's data may be this old when it loads
 
 retention_years: 10
 """

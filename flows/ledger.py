@@ -2,7 +2,8 @@
 
 A SQLAlchemy database (SQLite by default, PostgreSQL at canton scale) with three tables:
 
-- `ledger_services`: the canton's organisations, their source system and wave;
+- `ledger_services`: the canton's organisations, their source system, wave, planned
+  cutover, and the cutover as it happened (who, when, which package);
 - `ledger_batches`: per service and batch: kind, package, content checksum, the step it
   reached, start and end, counts read/migrated/rejected/excluded, errors, warnings,
   the rule that blocks it, the outcome;
@@ -36,6 +37,10 @@ SERVICES = sa.Table(
     sa.Column("planned_start", sa.Date),
     sa.Column("cutover", sa.Date),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    # The cutover as it happened: the final batch loaded (who, when, which package).
+    sa.Column("cut_over_at", sa.DateTime(timezone=True)),
+    sa.Column("cut_over_by", sa.String(120)),
+    sa.Column("cut_over_package", sa.String(120)),
 )
 BATCHES = sa.Table(
     "ledger_batches",
@@ -62,6 +67,7 @@ BATCHES = sa.Table(
     sa.Column("findings_by_rule", sa.Text),
     sa.Column("blocking_rule", sa.String(80)),
     sa.Column("message", sa.Text),
+    sa.Column("final", sa.Boolean),
     sa.UniqueConstraint("service_id", "sequence", name="one_row_per_batch"),
 )
 STEPS = sa.Table(
@@ -105,6 +111,11 @@ class ServiceStatus:
     excluded: int | None
     blocking_rule: str | None
     last_activity: datetime | None
+    planned_cutover: Any = None
+    cut_over_at: datetime | None = None
+    cut_over_by: str | None = None
+    #: Every batch so far: (sequence, kind, outcome), oldest first.
+    journey: tuple[tuple[int, str, str], ...] = ()
 
 
 class Ledger:
@@ -115,6 +126,7 @@ class Ledger:
         self.engine = sa.create_engine(url, hide_parameters=True, pool_pre_ping=True)
         try:
             METADATA.create_all(self.engine)
+            _add_missing_columns(self.engine)
         except sa.exc.OperationalError as exc:
             raise TargetUnavailable(
                 f"cannot reach the ledger ({type(exc.orig).__name__})"
@@ -187,7 +199,20 @@ class Ledger:
             )
         return [dict(r) for r in rows]
 
-    def start_batch(self, service_id: str, sequence: int, kind: str, source_system: str) -> None:
+    def cut_over(self, service_id: str, package_id: str | None, *, by: str) -> None:
+        """Record that the service's final batch loaded: it is cut over."""
+        with self.engine.begin() as connection:
+            connection.execute(
+                sa.update(SERVICES)
+                .where(SERVICES.c.service_id == service_id)
+                .values(
+                    cut_over_at=now(), cut_over_by=by, cut_over_package=package_id, updated_at=now()
+                )
+            )
+
+    def start_batch(
+        self, service_id: str, sequence: int, kind: str, source_system: str, *, final: bool = False
+    ) -> None:
         """Record that a batch starts (or starts again after a crash)."""
         with self.engine.begin() as connection:
             existing = connection.execute(
@@ -211,6 +236,7 @@ class Ledger:
                         step="extract",
                         outcome="running",
                         started_at=now(),
+                        final=final,
                     )
                 )
 
@@ -309,8 +335,12 @@ class Ledger:
                 .all()
             )
         latest: dict[str, dict[str, Any]] = {}
+        journeys: dict[str, list[tuple[int, str, str]]] = {}
         for row in batches:
             latest[row["service_id"]] = dict(row)
+            journeys.setdefault(row["service_id"], []).append(
+                (row["sequence"], row["kind"], row["outcome"])
+            )
         result = []
         for service_id in sorted(set(services) | set(latest)):
             service = services.get(service_id, {})
@@ -334,6 +364,10 @@ class Ledger:
                     last_activity=batch.get("finished_at")
                     or batch.get("started_at")
                     or service.get("updated_at"),
+                    planned_cutover=service.get("cutover"),
+                    cut_over_at=service.get("cut_over_at"),
+                    cut_over_by=service.get("cut_over_by"),
+                    journey=tuple(journeys.get(service_id, [])),
                 )
             )
         return result
@@ -349,6 +383,25 @@ class Ledger:
                 .all()
             )
         return [dict(r) for r in rows]
+
+
+def _add_missing_columns(engine: sa.Engine) -> None:
+    """A ledger made by an earlier version gets the columns added since (all nullable)."""
+    with engine.begin() as connection:
+        inspector = sa.inspect(connection)
+        preparer = connection.dialect.identifier_preparer
+        for table in METADATA.sorted_tables:
+            present = {c["name"] for c in inspector.get_columns(table.name)}
+            for column in table.columns:
+                if column.name in present:
+                    continue
+                kind = column.type.compile(dialect=connection.dialect)
+                connection.execute(
+                    sa.text(  # DDL takes no parameters; both names are this module's own
+                        f"ALTER TABLE {preparer.quote(table.name)} "
+                        f"ADD COLUMN {preparer.quote(column.name)} {kind}"
+                    )
+                )
 
 
 __all__ = ["STEP_ORDER", "Ledger", "ServiceStatus"]

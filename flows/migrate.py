@@ -62,12 +62,16 @@ def run_directly(function: Runner, *args: Any) -> Any:
     return function(*args)
 
 
-def migrate_one(config_path: str, run: Runner = run_directly) -> list[dict[str, Any]]:
+def migrate_one(
+    config_path: str, run: Runner = run_directly, batches: int | None = None
+) -> list[dict[str, Any]]:
     """Run (or resume) one service's batch plan, each step through `run(function, *args)`.
 
     The flow `migrate_service` passes a runner that submits every step as a task;
     `canton.migrate_services` runs it inside one task per service with the steps called
-    directly. Returns a small dict per batch: sequence, kind, outcome and package id.
+    directly. `batches` runs at most that many batches not yet done (the next one: 1),
+    so a service can take its batches one at a time, days apart. Returns a small dict
+    per batch: sequence, kind, outcome and package id.
     """
     config = load_config(Path(config_path))
     ledger = Ledger(config.url(config.ledger, "ledger"))
@@ -81,13 +85,12 @@ def migrate_one(config_path: str, run: Runner = run_directly) -> list[dict[str, 
         )
         ensure_target(config)
         outcomes: list[dict[str, Any]] = []
-        previous_mark: str | None = None
+        previous: dict[str, Any] | None = None
+        ran = 0
         for plan in batch_plans(config, ledger):
-            if plan.kind == "delta":
-                plan = BatchPlan(plan.sequence, plan.kind, since=previous_mark)
             recorded = ledger.batch(config.service.id, plan.sequence)
             if recorded is not None and recorded["outcome"] == "done":
-                previous_mark = recorded["high_water_mark"]  # done before: not redone
+                previous = recorded  # done before: not redone
                 outcomes.append(
                     {
                         "sequence": plan.sequence,
@@ -97,8 +100,22 @@ def migrate_one(config_path: str, run: Runner = run_directly) -> list[dict[str, 
                     }
                 )
                 continue
+            if batches is not None and ran >= batches:
+                break
+            if plan.kind == "delta" and previous is not None:
+                plan = BatchPlan(
+                    plan.sequence,
+                    plan.kind,
+                    since=previous["high_water_mark"],
+                    previous=previous["package_id"],
+                    final=plan.final,
+                )
             outcome = run_batch(config, ledger, plan, run=run)
-            previous_mark = outcome.high_water_mark
+            ran += 1
+            previous = {
+                "high_water_mark": outcome.high_water_mark,
+                "package_id": outcome.package_id,
+            }
             outcomes.append(
                 {
                     "sequence": outcome.sequence,
@@ -113,9 +130,9 @@ def migrate_one(config_path: str, run: Runner = run_directly) -> list[dict[str, 
 
 
 @flow(name="migrate-service", log_prints=False, validate_parameters=False)
-def migrate_service(config_path: str) -> list[dict[str, Any]]:
-    """Run a service's batch plan (see the module docstring)."""
-    return migrate_one(config_path, run=_task_runner)
+def migrate_service(config_path: str, batches: int | None = None) -> list[dict[str, Any]]:
+    """Run a service's batch plan, or its next `batches` batches (see the module docstring)."""
+    return migrate_one(config_path, run=_task_runner, batches=batches)
 
 
 __all__ = ["migrate_one", "migrate_service", "run_directly"]

@@ -59,12 +59,24 @@ def _batch_label(status: ServiceStatus) -> str:
     return f"{status.sequence} ({html.escape(status.kind or '')})"
 
 
+def _cutover_cell(status: ServiceStatus) -> str:
+    if status.cut_over_at is not None:
+        return (
+            f"<span class='done'>cut over {status.cut_over_at:%Y-%m-%d}</span> "
+            f"({html.escape(status.cut_over_by or '')})"
+        )
+    if status.planned_cutover is not None:
+        return f"planned {html.escape(str(status.planned_cutover))}"
+    return ""
+
+
 def dashboard_html(ledger: Ledger, title: str = "NFFS migration: status of the services") -> str:
     """The status page: progress, errors by rule, findings per batch (self-contained)."""
     e = html.escape
     statuses = ledger.status()
     history = ledger.history()
     done = sum(1 for s in statuses if s.outcome == "done")
+    cut_over = sum(1 for s in statuses if s.cut_over_at is not None)
     blocked = sum(1 for s in statuses if s.outcome in ("blocked", "failed"))
     waiting = sum(1 for s in statuses if s.outcome is None)
     rows = []
@@ -76,7 +88,7 @@ def dashboard_html(ledger: Ledger, title: str = "NFFS migration: status of the s
             f"<td>{_batch_label(s)}</td>"
             f"<td class='steps'>{_progress_cells(s)}</td><td class='{e(outcome)}'>{e(outcome)}</td>"
             f"<td class='n'>{'' if s.errors is None else s.errors}</td><td class='n'>{'' if s.warnings is None else s.warnings}</td>"
-            f"<td>{e(s.blocking_rule or '')}</td>"
+            f"<td>{e(s.blocking_rule or '')}</td><td>{_cutover_cell(s)}</td>"
             f"<td>{e(s.last_activity.strftime('%Y-%m-%d %H:%M') if s.last_activity else '')}</td></tr>"
         )
     by_rule: dict[str, int] = {}
@@ -100,9 +112,10 @@ def dashboard_html(ledger: Ledger, title: str = "NFFS migration: status of the s
         f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>{e(title)}</title><style>{CSS}</style></head>"
         f"<body><main><h1>{e(title)}</h1>"
         f"<div class='cards'><div class='card'><b>{len(statuses)}</b>services</div><div class='card'><b>{done}</b>loaded and reconciled</div>"
+        f"<div class='card'><b>{cut_over}</b>cut over</div>"
         f"<div class='card'><b>{blocked}</b>blocked or failed</div><div class='card'><b>{waiting}</b>not started</div></div>"
         "<h2>Services</h2><table id='services'><tr><th>service</th><th>name</th><th>system</th><th>wave</th><th>last batch</th>"
-        "<th>steps</th><th>outcome</th><th>errors</th><th>warnings</th><th>blocking rule</th><th>last activity</th></tr>"
+        "<th>steps</th><th>outcome</th><th>errors</th><th>warnings</th><th>blocking rule</th><th>cutover</th><th>last activity</th></tr>"
         + "".join(rows)
         + "</table><h2>Findings by rule, all batches</h2><table id='rules'><tr><th>rule</th><th>findings</th><th></th></tr>"
         + (rule_rows or "<tr><td colspan='3'>none</td></tr>")

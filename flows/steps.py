@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from nffs_migration.errors import DataErrors, NffsError
+from nffs_migration.errors import ConfigurationError, DataErrors, NffsError
 from nffs_migration.flows.config import ServiceConfig
 from nffs_migration.flows.ledger import Ledger, now
 from nffs_migration.intermediate_format.reader import open_package
@@ -35,6 +35,10 @@ class BatchPlan:
     sequence: int
     kind: str  # full or delta
     since: str | None = None
+    #: The package id of the batch a delta follows.
+    previous: str | None = None
+    #: The last batch before cutover.
+    final: bool = False
 
 
 @dataclass
@@ -69,13 +73,20 @@ def extract_step(config: ServiceConfig, plan: BatchPlan, out: Path) -> dict[str,
 
     extractor = get_extractor(config.source.system)
     as_of = datetime.fromisoformat(config.plan.as_of) if config.plan.as_of else None
+    source = config.url(config.source, "source")
+    delta_export = config.path(config.source.delta_export)
+    if plan.kind == "delta" and delta_export is not None:
+        source = str(delta_export)  # a delta export of its own (Tutoris)
     options = extractor.options_class(
-        source=config.url(config.source, "source"),
+        source=source,
         service_id=config.service.id,
         documents=config.path(config.source.documents),
         mapping=config.path(config.source.mapping),
         as_of=as_of,
-        since=plan.since,
+        since=plan.since if plan.kind == "delta" and delta_export is None else None,
+        overlap_minutes=config.source.overlap_minutes,
+        previous=plan.previous if plan.kind == "delta" else None,
+        final=plan.final,
         sequence=plan.sequence,
         retention_years=config.retention_years,
         service_name=config.service.name,
@@ -88,6 +99,11 @@ def extract_step(config: ServiceConfig, plan: BatchPlan, out: Path) -> dict[str,
         k: sum(getattr(c, k) for c in manifest.accounting.values())
         for k in ("read", "migrated", "rejected", "excluded")
     }
+    if manifest.batch.kind != plan.kind:
+        raise ConfigurationError(
+            f"batch {plan.sequence} is planned as a {plan.kind} batch, but the source gave a "
+            f"{manifest.batch.kind} one (a Tutoris export says what it is: vollExport)"
+        )
     return {
         "package_id": manifest.package_id,
         "content_sha256": manifest.content_sha256,
@@ -133,12 +149,30 @@ def load_step(config: ServiceConfig, package: Path) -> dict[str, Any]:
     """Load the package into the target (does nothing when it is already loaded)."""
     from nffs_migration.loaders import load_package
 
+    hours = config.plan.max_age_hours
     result = load_package(
         package,
         config.url(config.target, "target"),
         documents_store=config.path(config.target.documents_store),
+        max_age=timedelta(hours=hours) if hours else None,
+        by=operator(),
     )
-    return {"already_loaded": result.already_loaded, "rows": result.rows}
+    return {
+        "already_loaded": result.already_loaded,
+        "rows": result.rows,
+        "cut_over": result.cut_over,
+    }
+
+
+def operator() -> str:
+    """Who runs the migration: $NFFS_OPERATOR, else the system user."""
+    import getpass
+    import os
+
+    try:
+        return os.environ.get("NFFS_OPERATOR") or getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
 
 
 def reconcile_step(config: ServiceConfig, package: Path) -> None:
@@ -182,7 +216,7 @@ def run_batch(
     outcome = BatchOutcome(plan.sequence, plan.kind)
     out = package_path(config, plan)
     outcome.package = out
-    ledger.start_batch(service, plan.sequence, plan.kind, config.source.system)
+    ledger.start_batch(service, plan.sequence, plan.kind, config.source.system, final=plan.final)
 
     def step(name: str, function: Runner, *args: Any) -> Any:
         started = now()
@@ -267,6 +301,8 @@ def run_batch(
     _, started = step("reconcile", reconcile_step, config, out)
     ledger.step(service, plan.sequence, "reconcile", "done", started_at=started)
     ledger.update_batch(service, plan.sequence, outcome="done", finished_at=now(), message=None)
+    if plan.final:
+        ledger.cut_over(service, outcome.package_id, by=operator())
     outcome.outcome = "done"
     return outcome
 
@@ -287,22 +323,36 @@ def batch_plans(config: ServiceConfig, ledger: Ledger) -> list[BatchPlan]:
     needed (a full one, while none has loaded) under the next number: the source is
     fixed and read again. A batch a crash or a lost connection interrupted resumes under
     its own number. Loaded batches (`done`) are listed so that the flow skips them.
+
+    With a cutover date the last batch is final. A family whose deltas cannot show
+    deletions (`deletions = "children"`, Tutoris delta exports) ends with a full batch;
+    one without deltas (`deletions = None`, a self-built source) runs full batches only.
     """
+    from nffs_migration.extractors import get_extractor
+
+    deletions = getattr(get_extractor(config.source.system), "deletions", None)
     recorded = ledger.batches(config.service.id)
-    plans = [BatchPlan(r["sequence"], r["kind"]) for r in recorded if r["outcome"] == "done"]
-    loaded_full = any(plan.kind == "full" for plan in plans)
-    deltas_done = sum(1 for plan in plans if plan.kind == "delta")
-    wanted = ([] if loaded_full else ["full"]) + ["delta"] * max(
-        0, config.plan.deltas - deltas_done
-    )
+    plans = [
+        BatchPlan(r["sequence"], r["kind"], final=bool(r.get("final")))
+        for r in recorded
+        if r["outcome"] == "done"
+    ]
+    kinds = ["full"] + ["delta" if deletions else "full"] * config.plan.deltas
+    if deletions == "children" and len(kinds) > 1:
+        kinds[-1] = "full"  # the only batch that shows what was removed whole
+    wanted = kinds[len(plans) :]
     next_sequence = recorded[-1]["sequence"] + 1 if recorded else 1
     last = recorded[-1] if recorded else None
     interrupted = last is not None and last["outcome"] not in ("done", "blocked")
+    pending: list[tuple[int, str]] = []
     if interrupted and wanted and last is not None and last["kind"] == wanted[0]:
-        plans.append(BatchPlan(last["sequence"], wanted.pop(0)))  # resume the interrupted one
+        pending.append((last["sequence"], wanted.pop(0)))  # resume the interrupted one
     for kind in wanted:
-        plans.append(BatchPlan(next_sequence, kind))
+        pending.append((next_sequence, kind))
         next_sequence += 1
+    final = config.plan.cutover is not None
+    for position, (sequence, kind) in enumerate(pending):
+        plans.append(BatchPlan(sequence, kind, final=final and position == len(pending) - 1))
     return plans
 
 
@@ -315,6 +365,7 @@ __all__ = [
     "extract_step",
     "gate_step",
     "load_step",
+    "operator",
     "package_path",
     "reconcile_step",
     "run_batch",

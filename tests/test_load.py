@@ -154,7 +154,7 @@ def test_a_later_full_package_removes_the_rows_it_no_longer_holds(
         db.execute("delete from tblZahlung where ZahlungID = ?", (gone,))
     second = tmp_path / "second"
     moved = type(source)(source.system, work, source.paths, source.truth)
-    extract("klibnet", moved, KLIBNET["klibnet"], second)
+    extract("klibnet", moved, KLIBNET["klibnet"], second, sequence=2)  # the scope's next batch
     result = load_package(second, target, documents_store=tmp_path / "docs")
     assert result.rows["payments"]["deleted"] == 1
     assert result.rows["payments"]["updated"] == payments - 1

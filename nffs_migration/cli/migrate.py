@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
@@ -52,13 +52,14 @@ def print_status(ledger_url: str, only: set[str] | None = None) -> None:
         "service",
         "system",
         "wave",
-        "last batch",
+        "batches",
         "step",
         "outcome",
         "migrated",
         "errors",
         "warnings",
         "blocking rule",
+        "cutover",
         "last activity",
         title="migration status",
     )
@@ -71,16 +72,36 @@ def print_status(ledger_url: str, only: set[str] | None = None) -> None:
             f"{s.service_id} {s.name}".strip(),
             s.source_system or "",
             "" if s.wave is None else str(s.wave),
-            "" if s.sequence is None else f"{s.sequence} {s.kind}",
+            _journey(s),
             s.step or "",
             f"[{colours.get(outcome, 'white')}]{outcome}[/]",
             "" if s.migrated is None else f"{s.migrated:,}",
             "" if s.errors is None else f"{s.errors:,}",
             "" if s.warnings is None else f"{s.warnings:,}",
             s.blocking_rule or "",
+            _cutover(s),
             s.last_activity.strftime("%Y-%m-%d %H:%M") if s.last_activity else "",
         )
     out_console.print(table)
+
+
+MARKS = {"done": "[green]✓[/]", "blocked": "[red]✗[/]", "failed": "[red]![/]"}
+
+
+def _journey(service: Any) -> str:
+    """Each batch so far: its number, kind and a mark (✓ loaded, ✗ stopped by the gate)."""
+    return " ".join(
+        f"{sequence}{'Δ' if kind == 'delta' else 'F'}{MARKS.get(outcome, '…')}"
+        for sequence, kind, outcome in service.journey
+    )
+
+
+def _cutover(service: Any) -> str:
+    if service.cut_over_at is not None:
+        return f"[green]cut over[/] {service.cut_over_at:%Y-%m-%d} ({service.cut_over_by})"
+    if service.planned_cutover is not None:
+        return f"planned {service.planned_cutover}"
+    return ""
 
 
 @app.command(
@@ -88,6 +109,7 @@ def print_status(ledger_url: str, only: set[str] | None = None) -> None:
         "nffs-migrate migrate --config services/0942.yaml",
         "PREFECT_API_URL=http://prefect:4200/api nffs-migrate migrate --config services/0942.yaml",
         "nffs-migrate migrate -c services/0942.yaml -c services/0351.yaml --dask-workers 2",
+        "nffs-migrate migrate --config services/0942.yaml --next",
     ),
 )
 def migrate(
@@ -107,9 +129,17 @@ def migrate(
             "--dask-address", help="Several services in parallel on a running Dask scheduler."
         ),
     ] = None,
+    next_batch: Annotated[
+        bool,
+        typer.Option(
+            "--next", help="Run only the next batch of the plan (a delta days after the full one)."
+        ),
+    ] = False,
 ) -> None:
     """Run a service's batch plan: extract, validate, gate, load, reconcile, per batch.
 
+    The plan is a full batch, then the configured deltas; with a cutover date the last
+    one is final and cuts the service over. `--next` runs one batch and stops.
     Progress in the terminal, and in the Prefect UI when a Prefect server is configured
     (PREFECT_API_URL); otherwise Prefect runs embedded. A re-run resumes where a crash
     left off and never loads a package twice.
@@ -120,6 +150,8 @@ def migrate(
     configs = [load_config(path) for path in config]
     prepare()
     started = time.perf_counter()
+    if next_batch and len(config) > 1:
+        raise UsageError("--next runs the next batch of one service; give one --config")
     if len(config) > 1 or dask_workers or dask_address:
         from nffs_migration.flows.canton import run_services
 
@@ -133,7 +165,7 @@ def migrate(
 
     settings = configs[0]
     with err_console.status(f"migrating {settings.service.id} {settings.service.name}"):
-        outcomes = migrate_service(str(config[0]))
+        outcomes = migrate_service(str(config[0]), batches=1 if next_batch else None)
     for outcome in outcomes:
         out_console.print(
             f"batch {outcome['sequence']} ({outcome['kind']}): {outcome['outcome']} "
