@@ -60,6 +60,20 @@ def extract(
         str | None,
         typer.Option("--since", help="Delta from this high-water mark (ISO time) instead."),
     ] = None,
+    overlap_minutes: Annotated[
+        int,
+        typer.Option(
+            "--overlap-minutes",
+            min=0,
+            help="A delta reads again what changed this long before the mark (late commits).",
+        ),
+    ] = 5,
+    final: Annotated[
+        bool,
+        typer.Option(
+            "--final", help="The service's last batch: must be fresh at load, then cuts over."
+        ),
+    ] = False,
     as_of: Annotated[
         datetime | None,
         typer.Option(
@@ -111,12 +125,14 @@ def extract(
     if not source:
         raise UsageError("give the source with --source or $NFFS_SOURCE_URL")
     sequence = 1
+    previous_id = None
     if delta and not (previous or since):
         raise UsageError("--delta needs --previous PKG (the last successful batch) or --since")
     if previous is not None:
         with open_package(previous) as last_package:
             since = since or last_package.manifest.batch.high_water_mark
             sequence = last_package.manifest.batch.sequence + 1
+            previous_id = last_package.manifest.package_id
         if not since:
             raise UsageError(f"{previous} records no high-water mark; give --since")
     options = get_extractor(system).options_class(
@@ -126,6 +142,9 @@ def extract(
         mapping=mapping,
         as_of=as_of,
         since=since if (delta or since) else None,
+        overlap_minutes=overlap_minutes,
+        previous=previous_id,
+        final=final,
         sequence=sequence,
         retention_years=retention_years,
         service_name=service_name,
