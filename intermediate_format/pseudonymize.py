@@ -362,6 +362,10 @@ def pseudonymize_package(
                 rejects = pq.ParquetFile(package.root / entry.file)
                 for batch in rejects.iter_batches(BATCH_ROWS, columns=REJECTS.arrow_schema.names):
                     writer.reject(name, batch)
+            for name in manifest.key_sets:  # ids hold source keys, never personal values
+                keys = package.key_set(name)
+                if keys is not None:
+                    writer.key_set(name, keys)
             for source_table, counts in manifest.accounting.items():
                 writer.account(source_table, **counts.model_dump())
             for rule_id, rule in manifest.exclusion_rules.items():

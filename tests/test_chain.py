@@ -219,3 +219,19 @@ def test_reconcile_catches_a_stale_row_of_the_scope(cli, service, url, tmp_path)
     result = cli("reconcile", str(delta.out), "--target", url)
     assert result.exit_code == 1
     assert "staff: 1 rows of the scope that the source no longer holds (stale)" in result.stdout
+
+
+def test_a_pseudonymised_delta_keeps_its_chain_and_key_sets(service, tmp_path):
+    from nffs_migration.intermediate_format import open_package
+    from nffs_migration.intermediate_format.pseudonymize import pseudonymize_package
+
+    service.extract(T0, delta=False)
+    _change(tmp_path, 1)
+    delta = service.extract(days(T0, 1))
+    copy = tmp_path / "pseudonymised"
+    pseudonymize_package(delta.out, copy, b"k" * 32)
+    with open_package(delta.out) as original, open_package(copy) as fake:
+        assert fake.manifest.batch == original.manifest.batch
+        assert set(fake.manifest.key_sets) == set(original.manifest.key_sets)
+        for name in original.manifest.key_sets:
+            assert fake.key_set(name).equals(original.key_set(name)), name
