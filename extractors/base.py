@@ -190,6 +190,9 @@ class Extractor(Protocol):
     deletions: ClassVar[Literal["key_sets", "children"] | None]
     #: With `children`: table -> the column naming the parent whose subtree it belongs to.
     replaces: ClassVar[dict[str, str]]
+    #: Tables and columns (`table.column`) the system has no records or fields for; the
+    #: package says so (`manifest.not_kept`) and rules that need them do not judge it.
+    not_kept: ClassVar[tuple[str, ...]]
 
     def describe(self, options: ExtractOptions) -> SourceInfo:
         """What the source is, its version and the moment it reflects."""

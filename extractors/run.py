@@ -54,6 +54,8 @@ class ExtractContext:
     writer: PackageWriter
     findings: dict[str, list[Finding]] = field(default_factory=lambda: defaultdict(list))
     high_water_mark: str | None = None
+    #: What this source does not keep (the family's, and what a mapping leaves out).
+    not_kept: set[str] = field(default_factory=set)
 
     @property
     def system(self) -> str:
@@ -222,6 +224,7 @@ def extract_package(
     exclusion_rules: set[str] = set()
     with writer:
         context = ExtractContext(run_options, info, mapper, writer)
+        context.not_kept.update(getattr(extractor, "not_kept", ()))
         writer.write("organisation", organisation_row(context))
         for chunk in extractor.extract(run_options, context):
             _check_chunk(chunk)
@@ -263,6 +266,7 @@ def extract_package(
         if delta and options.since and (mark is None or _later(options.since, mark)):
             mark = options.since  # a delta that saw nothing newer keeps the mark it followed
         writer.batch = batch.model_copy(update={"high_water_mark": mark})
+        writer.not_kept = set(context.not_kept)
         writer.set_mapping(mapper.versions, mapper.unmapped_report(), mapper.mapped_report())
     assert writer.manifest is not None  # noqa: S101
     log.info("extracted %s into %s", info.system, out.name)

@@ -162,6 +162,13 @@ class Manifest(_Model):
         "`unmapped_codes` it shows a list that translated none of its values (a missing or "
         "wrong mapping file); absent when the producer does not count them.",
     )
+    not_kept: list[str] = Field(
+        default_factory=list,
+        description="What the source system does not keep: a table it has no records of "
+        "(`measures`) or a column it has no field for (`cases.segment_since`). Such tables and "
+        "columns are empty for want of a source, not for want of care: rules that need them "
+        "do not judge the package.",
+    )
     files: dict[str, FileEntry] = Field(
         description="Every file of the package except manifest.json, with its checksum."
     )

@@ -362,6 +362,7 @@ def pseudonymize_package(
                 rejects = pq.ParquetFile(package.root / entry.file)
                 for batch in rejects.iter_batches(BATCH_ROWS, columns=REJECTS.arrow_schema.names):
                     writer.reject(name, batch)
+            writer.not_kept = set(manifest.not_kept)
             for name in manifest.key_sets:  # ids hold source keys, never personal values
                 keys = package.key_set(name)
                 if keys is not None:

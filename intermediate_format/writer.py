@@ -183,6 +183,8 @@ class PackageWriter:
         self._folders: set[str] = set()
         self._unmapped: dict[str, dict[str, int]] = {}
         self._mapped: dict[str, int] | None = None
+        #: Tables and columns the source does not keep (`table` or `table.column`).
+        self.not_kept: set[str] = set()
         self._open = False
         self.manifest: Manifest | None = None
 
@@ -480,6 +482,7 @@ class PackageWriter:
             mapping_versions=self._mapping_versions,
             unmapped_codes=self._unmapped,
             mapped_codes=self._mapped,
+            not_kept=sorted(self.not_kept),
             files=files,
             content_sha256=content,
         ).sealed()

@@ -73,7 +73,10 @@ def data_files() -> list[DataFile]:
         for extractor in (extractor_class(name),)
         for list_name in extractor.mapping_lists
     ]
+    from nffs_migration.validators.reference import NOTES
+
     found.append(DataFile("the canton's rule profile", DEFAULT))
+    found.append(DataFile("the rule notes", NOTES))
     found.extend(DataFile(f"rule cases of {rule}", item) for rule, item in case_files().items())
     return found
 

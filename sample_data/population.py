@@ -878,15 +878,13 @@ class Population:
             started = case.opened + timedelta(days=rng.randint(0, 60))
             if started > self.today:
                 continue
+            number = self._id("measure")
+            basis = rng.choice(MEASURES[case.domain])
+            holder = rng.choice(self.all_workers)
+            if case.closed is None and not holder.active:
+                holder = self.active_workers[0]  # a measure in force: a holder who still works
             case.measures.append(
-                Measure(
-                    self._id("measure"),
-                    rng.choice(MEASURES[case.domain]),
-                    started,
-                    case.closed,
-                    rng.choice(self.all_workers).no,
-                    self.service.kesb,
-                )
+                Measure(number, basis, started, case.closed, holder.no, self.service.kesb)
             )
 
     def _journal(self, rng: random.Random, case: Case) -> None:
@@ -915,13 +913,14 @@ class Population:
                 )
             )
 
+        # The reference models record a duration for personal talks and none otherwise
+        # (the draws for the others stay, so that the same seed gives the same stream).
         def talk(day: date) -> None:
             kind = "home_visit" if rng.random() < 0.1 else "personal_talk"
-            entry(
-                day,
-                kind,
-                rng.randrange(30, 80, 5) if kind == "personal_talk" else rng.randrange(45, 120, 15),
+            minutes = (
+                rng.randrange(30, 80, 5) if kind == "personal_talk" else rng.randrange(45, 120, 15)
             )
+            entry(day, kind, minutes if kind == "personal_talk" else None)
 
         personal = case.domain in ("economic_aid", "asylum", "child_protection", "adult_protection")
         if personal:
@@ -941,7 +940,9 @@ class Population:
                 rng,
                 (("phone", 40), ("email", 25), ("note", 25), ("letter", 6), ("network_meeting", 4)),
             )
-            entry(day, kind, rng.randrange(60, 125, 15) if kind == "network_meeting" else None)
+            if kind == "network_meeting":
+                rng.randrange(60, 125, 15)  # a duration drawn once; the models record none
+            entry(day, kind, None)
             day += timedelta(days=rng.randint(30, 120) if personal else rng.randint(120, 300))
         case.journal.sort(key=lambda j: (j.occurred_at, j.no))
 

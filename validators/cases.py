@@ -37,6 +37,7 @@ from nffs_migration.intermediate_format.manifest import (
 )
 from nffs_migration.intermediate_format.model import Kind
 from nffs_migration.resources import listing, require, resource
+from nffs_migration.validators.results import CheckContext
 from nffs_migration.validators.source import MemorySource
 
 #: The rule cases shipped with the toolkit (package data).
@@ -196,6 +197,7 @@ def build_manifest(tables: dict[str, pd.DataFrame], partial: dict[str, Any]) -> 
         accounting=accounting,
         unmapped_codes=partial.get("unmapped_codes") or {},
         mapped_codes=partial.get("mapped_codes"),
+        not_kept=partial.get("not_kept") or [],
         files={},
         content_sha256="0" * 64,
     )
@@ -209,6 +211,21 @@ def build_source(tables: dict[str, Any]) -> MemorySource:
     partial = tables.get("_manifest")
     manifest = build_manifest(built, partial) if partial is not None else None
     return MemorySource(built, files=files, manifest=manifest)
+
+
+def case_context(source: MemorySource) -> CheckContext:
+    """The context a rule case runs in: its data's date, what its source keeps, every rule on.
+
+    Optional rules (the segment guidelines) are on: each case names the rule it shows.
+    """
+    from nffs_migration.intermediate_format.rules import OPTIONAL_RULES
+
+    manifest = source.manifest
+    return CheckContext(
+        as_of=AS_OF,
+        not_kept=frozenset(manifest.not_kept if manifest is not None else ()),
+        enabled=OPTIONAL_RULES,
+    )
 
 
 def case_files() -> dict[str, Traversable]:
@@ -242,6 +259,7 @@ __all__ = [
     "build_manifest",
     "build_source",
     "build_table",
+    "case_context",
     "case_files",
     "load_cases",
 ]

@@ -33,20 +33,29 @@ from nffs_migration.intermediate_format.definition import TABLES
 from nffs_migration.intermediate_format.findings import Category, Report, Rule
 from nffs_migration.intermediate_format.reader import Package, add_files, open_package, verify
 from nffs_migration.log import get_logger
+from nffs_migration.validators.casework import check_casework
 from nffs_migration.validators.conformance import check_conformance, check_integrity
 from nffs_migration.validators.domain import check_cases, check_persons
 from nffs_migration.validators.judge import judge
 from nffs_migration.validators.profile import Profile, load_profile
 from nffs_migration.validators.results import CheckContext, Results
+from nffs_migration.validators.segments import check_segments
 from nffs_migration.validators.source import PackageSource, TableSource
 
 log = get_logger(__name__)
 
 Check = Callable[[TableSource, CheckContext, Results], None]
 #: The checks, in the order their results are reported.
-CHECKS: tuple[Check, ...] = (check_conformance, check_integrity, check_cases, check_persons)
-#: Positions in CHECKS of the checks that run on a second thread (about half the work).
-BESIDE = frozenset({0, 3})
+CHECKS: tuple[Check, ...] = (
+    check_conformance,
+    check_integrity,
+    check_cases,
+    check_persons,
+    check_casework,
+    check_segments,
+)
+#: The checks that run on a second thread beside the others (about half the work).
+BESIDE: frozenset[Check] = frozenset({check_conformance, check_persons, check_casework})
 REPORT_JSON = "reports/validation.json"
 REPORT_HTML = "reports/validation.html"
 #: Tables whose records belong to a case (findings on them count under its opening year).
@@ -83,8 +92,8 @@ def run_checks(source: TableSource, context: CheckContext) -> Results:
         for check in checks:
             check(source, context, partial[check])
 
-    second = tuple(check for i, check in enumerate(CHECKS) if i in BESIDE)
-    first = tuple(check for i, check in enumerate(CHECKS) if i not in BESIDE)
+    second = tuple(check for check in CHECKS if check in BESIDE)
+    first = tuple(check for check in CHECKS if check not in BESIDE)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="nffs-check") as pool:
         beside = pool.submit(run, second)
         run(first)
@@ -167,8 +176,14 @@ def validate(
     package_meta: dict[str, Any] | None = None,
 ) -> ValidationOutcome:
     """Check, judge and describe a package's tables (the library core of `validate`)."""
-    delta = source.manifest is not None and source.manifest.batch.kind == "delta"
-    context = CheckContext(as_of=as_of, params=profile.params, delta=delta)
+    manifest = source.manifest
+    context = CheckContext(
+        as_of=as_of,
+        params=profile.params,
+        delta=manifest is not None and manifest.batch.kind == "delta",
+        not_kept=frozenset(manifest.not_kept if manifest is not None else ()),
+        enabled=profile.enabled,
+    )
     results = run_checks(source, context)
     report = judge(results, profile, extraction_rules(source))
     meta: dict[str, Any] = {

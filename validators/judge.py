@@ -19,7 +19,7 @@ from nffs_migration.intermediate_format.findings import (
     RuleResult,
     Severity,
 )
-from nffs_migration.validators.catalog import RULES
+from nffs_migration.validators.catalog import ALL_RULES as RULES
 from nffs_migration.validators.profile import Profile
 from nffs_migration.validators.results import Results
 

@@ -1,9 +1,11 @@
 """Rule profiles: severities, thresholds and parameters, with the canton's default.
 
-A profile is YAML (`validators/profiles/canton-default.yaml` is the canton's). A service
-profile `extends:` another and overrides rules or parameters. A rule's threshold (as in
-OHDSI's Data Quality Dashboard) is the share of checked records that may fail before
-the rule fails; the findings of a tolerated rule become `info`. Lowering a rule's
+A profile is YAML (`validators/profiles/canton-default.yaml` is the canton's;
+`segment-guidelines.yaml` extends it with the optional rules of the segment guidelines,
+`enabled: true`). A service profile `extends:` another and overrides rules or
+parameters. A rule's threshold (as in OHDSI's Data Quality Dashboard) is the share of
+checked records that may fail before the rule fails; the findings of a tolerated rule
+become `info`. Lowering a rule's
 severity below the profile it extends, or tolerating errors, needs `allowed_by:` (who
 allowed it, and when): a service cannot quietly turn an error into a warning.
 """
@@ -27,7 +29,7 @@ from nffs_migration.validators.results import Params
 PROFILES = resource("nffs_migration.validators", "profiles")
 DEFAULT = PROFILES / "canton-default.yaml"
 RANK = {Severity.INFO: 0, Severity.WARNING: 1, Severity.ERROR: 2}
-RULE_KEYS = {"severity", "threshold", "allowed_by"}
+RULE_KEYS = {"severity", "threshold", "allowed_by", "enabled"}
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,8 @@ class RuleSetting:
     severity: Severity | None = None
     threshold: float = 0.0
     allowed_by: str | None = None
+    #: Turns an optional rule on (or any rule off); None: the catalog's default.
+    enabled: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -51,6 +55,13 @@ class Profile:
     def setting(self, rule_id: str) -> RuleSetting:
         """The setting of a rule (an empty one when the profile does not name it)."""
         return self.rules.get(rule_id, RuleSetting())
+
+    @property
+    def enabled(self) -> frozenset[str]:
+        """The optional rules this profile turns on."""
+        from nffs_migration.intermediate_format.rules import OPTIONAL_RULES
+
+        return frozenset(r for r in OPTIONAL_RULES if self.setting(r).enabled)
 
     def describe(self) -> dict[str, Any]:
         """Name and file checksums, for the report."""
@@ -78,7 +89,7 @@ def _read(path: ProfileFile) -> dict[str, Any]:
 
 def load_profile(path: Path | None = None) -> Profile:
     """Load a profile (default: the canton's) and resolve what it extends."""
-    from nffs_migration.validators.catalog import RULES
+    from nffs_migration.validators.catalog import ALL_RULES as RULES
 
     chain: list[tuple[ProfileFile, dict[str, Any]]] = []
     current: ProfileFile | None = path or DEFAULT
@@ -140,7 +151,10 @@ def load_profile(path: Path | None = None) -> Profile:
                     f"{source}: rules.{rule_id} relaxes the {default} rule; "
                     "say who allowed it with allowed_by:"
                 )
-            rules[rule_id] = RuleSetting(severity, threshold, allowed_by)
+            enabled = entry.get("enabled", base.enabled)
+            if enabled is not None and not isinstance(enabled, bool):
+                raise ConfigurationError(f"{source}: rules.{rule_id}.enabled is true or false")
+            rules[rule_id] = RuleSetting(severity, threshold, allowed_by, enabled)
     digests = tuple(
         f"{p.name} sha256:{hashlib.sha256(p.read_bytes()).hexdigest()[:12]}" for p, _ in chain
     )

@@ -125,6 +125,17 @@ class Params:
     max_payment_chf: int = 50_000
     #: A source table may send this share of its records (in %) to the rejects.
     max_reject_percent: int = 20
+    # The segment guidelines (seed 004; rules off unless a profile turns them on).
+    segment_a_min_contacts: int = 4  # personal contacts per semester
+    segment_b_min_contacts: int = 3  # per year
+    segment_c_min_contacts: int = 1  # per year
+    segment_a_months: int = 6  # time limit in the segment
+    segment_b_months: int = 24
+    segment_c_months: int = 36
+    personal_share_ab: int = 80  # % of contacts that are physical, segments A and B
+    personal_share_c: int = 100
+    portfolio_a_min_percent: int = 10  # of a social worker's segmented cases
+    portfolio_c_max_percent: int = 40
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Params:
@@ -141,6 +152,18 @@ class CheckContext:
     #: A delta package holds only what changed: references to unchanged records and the
     #: case-level rules that need a case's other records are judged on full packages.
     delta: bool = False
+    #: What the source does not keep (`manifest.not_kept`): rules that need it do not judge.
+    not_kept: frozenset[str] = frozenset()
+    #: Optional rules (segment guidelines) the profile turns on.
+    enabled: frozenset[str] = frozenset()
+
+    def keeps(self, *names: str) -> bool:
+        """True when the source keeps every table or column named (`table` or `table.column`)."""
+        for name in names:
+            table = name.split(".", 1)[0]
+            if name in self.not_kept or table in self.not_kept:
+                return False
+        return True
 
 
 __all__ = ["CheckContext", "Failure", "Params", "Results", "RuleOutcome"]

@@ -15,7 +15,7 @@ from collections import Counter
 from collections.abc import Iterator
 from importlib.resources.abc import Traversable
 from pathlib import Path
-from typing import ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
 from nffs_migration.errors import ConfigurationError
 from nffs_migration.extractors.base import (
@@ -30,6 +30,7 @@ from nffs_migration.extractors.base import (
 from nffs_migration.extractors.custom.check import Checked, prepare
 from nffs_migration.extractors.custom.values import cell_text
 from nffs_migration.extractors.run import ExtractContext
+from nffs_migration.intermediate_format.definition import TABLES
 from nffs_migration.intermediate_format.model import Kind
 from nffs_migration.log import get_logger
 from nffs_migration.resources import resource
@@ -79,6 +80,8 @@ class CustomExtractor:
     mapping_lists: ClassVar[tuple[str, ...]] = ()
     deletions: ClassVar[Literal["key_sets", "children"] | None] = None  # full batches only
     replaces: ClassVar[dict[str, str]] = {}
+    #: Fixed by no system: the mapping file says what the source keeps (see `extract`).
+    not_kept: ClassVar[tuple[str, ...]] = ()
 
     def describe(self, options: ExtractOptions) -> SourceInfo:
         """The export's moment (`organisation.data_as_of`, or `--as-of`), name and version."""
@@ -136,9 +139,48 @@ class CustomExtractor:
         checked = checked_mapping(options)
         mapping = checked.mapping
         context.mapper.versions["value_maps"] = f"{mapping.path.name} sha256:{mapping.digest[:12]}"
+        context.not_kept.update(unkept(mapping))
         for warning in checked.warnings:
             log.warning("%s, %s", mapping.path.name, warning)
         yield from Run(checked, options, context).chunks()
+
+
+#: Columns the extraction fills itself (from the document copy, from the date's form).
+DERIVED = frozenset(
+    {
+        "documents.file",
+        "documents.media_type",
+        "documents.size_bytes",
+        "documents.sha256",
+        "persons.birth_date_precision",
+    }
+)
+
+
+def unkept(mapping: Any) -> set[str]:
+    """What a self-built source does not keep: the tables and fields its mapping leaves out."""
+    missing: set[str] = set()
+    for name, table in TABLES.items():
+        if name == "organisation":
+            continue  # written from the options and the mapping's constants
+        spec = mapping.tables.get(name)
+        if spec is None or spec.source is None:
+            missing.add(name)
+            continue
+        lineage = {table.primary_key, "source_system", "source_key", "service_id"}
+        for column in table.columns:
+            if column.name in lineage or f"{name}.{column.name}" in DERIVED:
+                continue
+            rule = spec.fields.get(column.name)
+            given = rule is not None and (
+                rule.source_column is not None
+                or rule.has_value
+                or rule.default is not None
+                or rule.parent_key
+            )
+            if not given:
+                missing.add(f"{name}.{column.name}")
+    return missing
 
 
 def _profile(checked: Checked, source: object, codes: set[str], chunk_rows: int) -> TableProfile:

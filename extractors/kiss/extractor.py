@@ -73,6 +73,8 @@ class KissExtractor:
     mapping_lists: ClassVar[tuple[str, ...]] = MAPPING_LISTS
     deletions: ClassVar[Literal["key_sets", "children"] | None] = "key_sets"
     replaces: ClassVar[dict[str, str]] = {}
+    #: KiSS keeps no measures and no date the segment was set.
+    not_kept: ClassVar[tuple[str, ...]] = ("measures", "cases.segment_since")
 
     def _open(self, options: ExtractOptions) -> Database:
         return Database.open(options.source, "BaPerson", "KiSS")

@@ -210,6 +210,12 @@ class KlibnetExtractor:
     mapping_lists: ClassVar[tuple[str, ...]] = MAPPING_LISTS
     deletions: ClassVar[Literal["key_sets", "children"] | None] = "key_sets"
     replaces: ClassVar[dict[str, str]] = {}
+    #: KLIBnet has no death date, no file number, and files documents under dossiers.
+    not_kept: ClassVar[tuple[str, ...]] = (
+        "persons.death_date",
+        "cases.file_number",
+        "documents.person_id",
+    )
 
     def _open(self, options: ExtractOptions) -> Database:
         return Database.open(options.source, "tblKlient", "KLIBnet")

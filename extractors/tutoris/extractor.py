@@ -103,6 +103,17 @@ class TutorisExtractor:
         "measures": "case_id",
         "documents": "case_id",
     }
+    #: The export has no language, death date, commune number, segment date, file number
+    #: or mandate holder, and files documents under cases.
+    not_kept: ClassVar[tuple[str, ...]] = (
+        "persons.language",
+        "persons.death_date",
+        "addresses.commune_number",
+        "cases.segment_since",
+        "cases.file_number",
+        "measures.mandate_holder_staff_id",
+        "documents.person_id",
+    )
 
     def describe(self, options: ExtractOptions) -> SourceInfo:
         """The export's version, service, date and whether it is a full or a delta export."""
