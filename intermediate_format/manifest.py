@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, NonNegativeInt
 
@@ -185,14 +185,24 @@ class Manifest(_Model):
 
     def self_digest(self) -> str:
         """The manifest's own checksum, as `manifest_sha256` should hold it."""
-        data = self.model_dump(mode="json")
-        data["manifest_sha256"] = ""
-        canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-        return hashlib.sha256(canonical.encode()).hexdigest()
+        return json_digest(self.model_dump(mode="json"))
 
     def sealed(self) -> Manifest:
         """A copy with `manifest_sha256` filled in."""
         return self.model_copy(update={"manifest_sha256": self.self_digest()})
+
+
+def json_digest(data: dict[str, Any]) -> str:
+    """The checksum of a manifest as JSON: canonical, with `manifest_sha256` empty.
+
+    Canonical is sorted keys and no blanks. A reader checks the manifest as it was
+    written, not as this tool's model would write it: a package of an earlier minor
+    version lacks fields added since, and stays valid.
+    """
+    canonical = json.dumps(
+        {**data, "manifest_sha256": ""}, sort_keys=True, separators=(",", ":"), ensure_ascii=False
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 def content_digest(files: dict[str, FileEntry]) -> str:
@@ -228,6 +238,7 @@ __all__ = [
     "Manifest",
     "TableEntry",
     "content_digest",
+    "json_digest",
     "package_id",
     "to_json",
 ]

@@ -29,7 +29,7 @@ from pydantic import ValidationError
 from nffs_migration.errors import PackageError
 from nffs_migration.intermediate_format.definition import FORMAT_VERSION, KEY_SETS, REJECTS, TABLES
 from nffs_migration.intermediate_format.findings import Report
-from nffs_migration.intermediate_format.manifest import FileEntry, Manifest
+from nffs_migration.intermediate_format.manifest import FileEntry, Manifest, json_digest
 from nffs_migration.intermediate_format.safepath import (
     UnsafePath,
     clean_relative,
@@ -257,7 +257,7 @@ def _read_manifest(root: Path, name: str) -> Manifest:
             f"{name}: manifest.json does not follow the format at {where}: {first['msg']}",
             file="manifest.json",
         ) from None
-    if manifest.manifest_sha256 != manifest.self_digest():
+    if manifest.manifest_sha256 != json_digest(raw):
         raise PackageError(
             f"{name}: manifest.json does not match its checksum (changed or damaged)",
             file="manifest.json",

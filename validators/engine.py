@@ -39,7 +39,7 @@ from nffs_migration.validators.domain import check_cases, check_persons
 from nffs_migration.validators.judge import judge
 from nffs_migration.validators.profile import Profile, load_profile
 from nffs_migration.validators.results import CheckContext, Results
-from nffs_migration.validators.segments import check_segments
+from nffs_migration.validators.segments import SEGMENT_RULES, check_segments, portfolio_report
 from nffs_migration.validators.source import PackageSource, TableSource
 
 log = get_logger(__name__)
@@ -196,6 +196,8 @@ def validate(
         "fill_rates": fill_rates(source),
     }
     meta["findings_by_year"] = findings_by_year(source, report)
+    if context.enabled & SEGMENT_RULES and not context.delta:
+        meta["segment_guidelines"] = portfolio_report(source, context)
     report.meta = meta
     return ValidationOutcome(report, results, profile, as_of, meta)
 

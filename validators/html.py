@@ -142,6 +142,49 @@ def _fill_rates(rates: dict[str, dict[str, float]], rows: dict[str, int]) -> str
     return "".join(parts)
 
 
+def _segments(guidelines: dict[str, Any] | None) -> str:
+    """The segment guidelines: a bar per segment and a portfolio row per social worker."""
+    if not guidelines:
+        return ""
+    per_segment = guidelines.get("segments", {})
+    top = max((v["cases"] for v in per_segment.values()), default=0) or 1
+    bars = []
+    for index, (segment, figures) in enumerate(per_segment.items()):
+        y = 10 + index * 34
+        total = figures["cases"] / top * 360
+        enough = figures["enough_contacts"] / top * 360
+        bars.append(
+            f'<text x="0" y="{y + 15}" font-size="13">{_e(segment)}</text>'
+            f'<rect x="24" y="{y}" width="{total:.1f}" height="22" fill="#cbd5e0">'
+            f"<title>{figures['cases']} open cases in segment {_e(segment)}</title></rect>"
+            f'<rect x="24" y="{y}" width="{enough:.1f}" height="22" fill="#2f855a">'
+            f"<title>{figures['enough_contacts']} with the guide value of personal contacts"
+            "</title></rect>"
+            f'<text x="{30 + total:.1f}" y="{y + 15}" font-size="11">'
+            f"{figures['enough_contacts']} of {figures['cases']}</text>"
+        )
+    chart = (
+        f'<svg role="img" aria-label="cases per segment" width="480" '
+        f'height="{20 + 34 * len(per_segment)}" xmlns="http://www.w3.org/2000/svg">'
+        f"{''.join(bars)}</svg><p class='meta'>Open segmented cases per segment; in green those "
+        "with at least the segment's guide value of personal contacts in its window.</p>"
+    )
+    rows = "".join(
+        f"<tr><td><code>{_e(r['staff_key'])}</code></td><td class='n'>{r['cases']}</td>"
+        f"<td class='n'>{r['A']}</td><td class='n'>{r['B']}</td><td class='n'>{r['C']}</td>"
+        f"<td class='n'>{r['share_a']:.0f} %</td><td class='n'>{r['share_c']:.0f} %</td></tr>"
+        for r in guidelines.get("portfolio", [])
+    )
+    table = (
+        "<table id='portfolio'><tr><th>staff (key)</th><th>cases</th><th>A</th><th>B</th>"
+        "<th>C</th><th>share A (at least 10 %)</th><th>share C (at most 40 %)</th></tr>"
+        f"{rows}</table>"
+        if rows
+        else "<p>No open segmented case has a responsible social worker.</p>"
+    )
+    return f"<h2>Segment guidelines</h2>{chart}<h3>Portfolio per social worker</h3>{table}"
+
+
 def render_html(data: dict[str, Any]) -> str:
     """The report page for a validation.json structure."""
     summary = data["summary"]
@@ -173,6 +216,7 @@ def render_html(data: dict[str, Any]) -> str:
         f'<div class="cards">{cards}</div>'
         f"<h2>Rules with findings</h2>{_rules(data)}"
         f"<h2>Findings by case opening year</h2>{_chart(meta.get('findings_by_year', {}))}"
+        f"{_segments(meta.get('segment_guidelines'))}"
         f"<h2>Records per rule (first {KEYS_PER_RULE}, keys only)</h2>{_keys(data)}"
         f"<h2>Fill rates</h2>{_fill_rates(meta.get('fill_rates', {}), meta.get('rows', {}))}"
         "</main></body></html>\n"

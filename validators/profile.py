@@ -87,12 +87,23 @@ def _read(path: ProfileFile) -> dict[str, Any]:
     return data
 
 
+def shipped(name: str) -> Traversable | None:
+    """A profile shipped with the toolkit by name (`segment-guidelines`), if there is one."""
+    candidate = PROFILES / f"{name}.yaml"
+    return candidate if "/" not in name and candidate.is_file() else None
+
+
 def load_profile(path: Path | None = None) -> Profile:
-    """Load a profile (default: the canton's) and resolve what it extends."""
+    """Load a profile (default: the canton's) and resolve what it extends.
+
+    `path` is a profile file, or the name of a shipped profile (`segment-guidelines`).
+    """
     from nffs_migration.validators.catalog import ALL_RULES as RULES
 
     chain: list[tuple[ProfileFile, dict[str, Any]]] = []
     current: ProfileFile | None = path or DEFAULT
+    if path is not None and not path.is_file():
+        current = shipped(str(path)) or path
     while current is not None:
         data = _read(current)
         chain.append((current, data))
@@ -162,4 +173,4 @@ def load_profile(path: Path | None = None) -> Profile:
     return Profile(str(name), rules, Params.from_dict(params), digests)
 
 
-__all__ = ["DEFAULT", "Profile", "RuleSetting", "load_profile"]
+__all__ = ["DEFAULT", "PROFILES", "Profile", "RuleSetting", "load_profile", "shipped"]

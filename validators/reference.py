@@ -43,7 +43,8 @@ def rule_notes() -> dict[str, dict[str, Any]]:
     return dict(notes)
 
 
-def _stage(rule_id: str) -> str:
+def stage(rule_id: str) -> str:
+    """Which stage raises a rule: extraction, validation or both."""
     stages = [
         stage
         for stage, rules in (("extraction", EXTRACTION_RULES), ("validation", VALIDATION_RULES))
@@ -88,7 +89,7 @@ def rules_markdown(profile_path: Path | None = None) -> str:
             if rule.id in OPTIONAL_RULES:
                 severity += ", optional"
             lines.append(
-                f"| `{rule.id}` | {severity} | {_stage(rule.id)} | {rule.table} "
+                f"| `{rule.id}` | {severity} | {stage(rule.id)} | {rule.table} "
                 f"| {rule.description} |"
             )
             for example in cases.get(rule.id, []):
@@ -120,4 +121,4 @@ def rules_markdown(profile_path: Path | None = None) -> str:
     return "\n".join(lines)
 
 
-__all__ = ["NOTES", "rule_notes", "rules_markdown"]
+__all__ = ["NOTES", "rule_notes", "rules_markdown", "stage"]

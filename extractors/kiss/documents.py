@@ -77,10 +77,13 @@ class Documents:
                     run.ctx.finding("dangling-reference", "documents", key, "person_id")
                 )
             person = frame["BaPersonID"].mask(person_ref & (person_status != LIVE))
+            # Object arrays: numpy's fixed-width strings cut "person-" + id to the id's width.
             folder = np.where(
                 has_case,
-                frame["FaLeistungID"].astype("Int64").astype(str).to_numpy(),
-                "person-" + frame["BaPersonID"].astype("Int64").astype(str).to_numpy(dtype=str),
+                frame["FaLeistungID"].astype("Int64").astype(str).to_numpy(dtype=object),
+                ("person-" + frame["BaPersonID"].astype("Int64").astype(str)).to_numpy(
+                    dtype=object
+                ),
             )
             stored = self.store(batch, frame, folder)
             yield batch.chunk(

@@ -210,10 +210,12 @@ class KlibnetExtractor:
     mapping_lists: ClassVar[tuple[str, ...]] = MAPPING_LISTS
     deletions: ClassVar[Literal["key_sets", "children"] | None] = "key_sets"
     replaces: ClassVar[dict[str, str]] = {}
-    #: KLIBnet has no death date, no file number, and files documents under dossiers.
+    #: KLIBnet has no death date, file number or support flag, and files documents under
+    #: dossiers.
     not_kept: ClassVar[tuple[str, ...]] = (
         "persons.death_date",
         "cases.file_number",
+        "case_members.supported",
         "documents.person_id",
     )
 

@@ -103,14 +103,17 @@ class TutorisExtractor:
         "measures": "case_id",
         "documents": "case_id",
     }
-    #: The export has no language, death date, commune number, segment date, file number
-    #: or mandate holder, and files documents under cases.
+    #: The export has no language, death date, commune number, segment date, file number,
+    #: membership dates, support flag or mandate holder, and files documents under cases.
     not_kept: ClassVar[tuple[str, ...]] = (
         "persons.language",
         "persons.death_date",
         "addresses.commune_number",
         "cases.segment_since",
         "cases.file_number",
+        "case_members.valid_from",
+        "case_members.valid_to",
+        "case_members.supported",
         "measures.mandate_holder_staff_id",
         "documents.person_id",
     )

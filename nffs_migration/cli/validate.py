@@ -194,27 +194,35 @@ def rules(
         typer.Option("--markdown", help="Also write the rule reference with its examples."),
     ] = None,
 ) -> None:
-    """List every validation rule: category, severity under the profile, what it checks.
+    """List every rule, of extraction and validation: category, severity under the profile.
 
-    The examples come from the rule cases shipped with the toolkit (one file per rule);
-    a missing case file is an installation fault and exits 2, naming the file.
+    Optional rules (the segment guidelines) show as off unless the profile turns them on
+    (`--profile segment-guidelines`). The examples come from the rule cases shipped with
+    the toolkit (one file per rule); a missing case file is an installation fault and
+    exits 2, naming the file.
     """
+    from nffs_migration.intermediate_format.rules import OPTIONAL_RULES, RULES
     from nffs_migration.validators.cases import load_cases
-    from nffs_migration.validators.catalog import RULES
     from nffs_migration.validators.profile import load_profile
-    from nffs_migration.validators.reference import rules_markdown
+    from nffs_migration.validators.reference import rules_markdown, stage
 
     settings = load_profile(profile)
     examples: dict[str, int] = {}
     for rule_id, _ in load_cases():
         examples[rule_id] = examples.get(rule_id, 0) + 1
-    view = Table("rule", "category", "severity", "cases", "what it checks", title=settings.name)
+    view = Table(
+        "rule", "category", "severity", "stage", "cases", "what it checks", title=settings.name
+    )
     for rule in RULES.values():
         severity = (settings.setting(rule.id).severity or rule.severity).value
+        shown = f"[{STYLE[severity]}]{severity}[/]"
+        if rule.id in OPTIONAL_RULES and rule.id not in settings.enabled:
+            shown = "[dim]off[/]"
         view.add_row(
             rule.id,
             rule.category.value,
-            f"[{STYLE[severity]}]{severity}[/]",
+            shown,
+            stage(rule.id),
             str(examples.get(rule.id, "")),
             rule.description,
         )
