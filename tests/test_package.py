@@ -256,3 +256,25 @@ def test_packages_are_readable_by_their_owner_only(tmp_path: Path) -> None:
         for path in paths:
             mode = stat.S_IMODE(path.stat().st_mode)
             assert mode == (0o700 if path.is_dir() else 0o600), (path, oct(mode))
+
+
+def test_a_package_of_an_earlier_minor_version_stays_readable(tmp_path: Path) -> None:
+    """A manifest is checked as written: the fields added since 1.0 may be absent."""
+    from nffs_migration.intermediate_format.manifest import json_digest
+
+    package = write_package(tmp_path / "p")
+    raw = json.loads((package / "manifest.json").read_text())
+    for added in ("mapped_codes", "not_kept", "key_sets"):
+        raw.pop(added)
+    for added in ("read_from", "previous", "deletions", "replaces", "final"):
+        raw["batch"].pop(added)
+    raw["format_version"] = "1.0.0"
+    raw["manifest_sha256"] = json_digest(raw)
+    (package / "manifest.json").write_text(json.dumps(raw, indent=2))
+    with open_package(package) as opened:
+        assert opened.manifest.format_version == "1.0.0"
+        assert opened.manifest.not_kept == [] and opened.manifest.key_sets == {}
+    raw["not_kept"] = ["measures"]  # a changed manifest still fails its checksum
+    (package / "manifest.json").write_text(json.dumps(raw, indent=2))
+    with pytest.raises(PackageError, match="does not match its checksum"):
+        open_package(package)
