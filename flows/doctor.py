@@ -22,6 +22,7 @@ import importlib
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
@@ -72,9 +73,41 @@ def _short(exc: BaseException) -> str:
 # -- the installation ------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class DataFile:
+    """A file the toolkit reads at run time."""
+
+    what: str
+    item: Traversable
+
+    @property
+    def present(self) -> bool:
+        """True when the file is there and not empty."""
+        return self.item.is_file() and len(self.item.read_bytes()) > 0
+
+
+def data_files() -> list[DataFile]:
+    """Every data file the toolkit needs: mapping lists, profiles, rule cases and notes."""
+    from nffs_migration.extractors import EXTRACTORS, extractor_class
+    from nffs_migration.validators.cases import case_files
+    from nffs_migration.validators.profile import DEFAULT
+    from nffs_migration.validators.reference import NOTES
+
+    found = [
+        DataFile(f"{name} mapping list {list_name}", extractor.mappings_dir / f"{list_name}.csv")
+        for name in EXTRACTORS
+        for extractor in (extractor_class(name),)
+        for list_name in extractor.mapping_lists
+    ]
+    found.append(DataFile("the canton's rule profile", DEFAULT))
+    found.append(DataFile("the rule notes", NOTES))
+    found.extend(DataFile(f"rule cases of {rule}", item) for rule, item in case_files().items())
+    return found
+
+
 def check_data_files() -> Check:
     """Every mapping list, the canton's profile and every rule case is shipped and not empty."""
-    from nffs_migration.resources import REINSTALL, data_files
+    from nffs_migration.resources import REINSTALL
 
     try:
         files = data_files()
@@ -421,4 +454,13 @@ def diagnose(config_path: Path | None = None, *, installation_only: bool = False
     return Diagnosis(checks)
 
 
-__all__ = ["Check", "Diagnosis", "check_data_files", "check_prefect", "diagnose", "service"]
+__all__ = [
+    "Check",
+    "DataFile",
+    "Diagnosis",
+    "check_data_files",
+    "check_prefect",
+    "data_files",
+    "diagnose",
+    "service",
+]

@@ -112,6 +112,10 @@ def unzip_safely(archive_path: Path, target: Path) -> None:
                 ) from None
 
 
+#: Where validation keeps its report in a package.
+REPORT_JSON = "reports/validation.json"
+
+
 class Package:
     """A verified package, open for reading. Use `open_package` to get one."""
 
@@ -205,6 +209,24 @@ class Package:
             return resolve_within(self.root, safe_relative(file))
         except UnsafePath as exc:
             raise PackageError(f"{self.name}: document path {file!r} refused: {exc}") from None
+
+
+def stored_report(package: Package) -> Report | None:
+    """The validation report stored in a package, if any and if it matches its content.
+
+    Validation writes it (`reports/validation.json`); the loader gates on it, so the
+    stages talk through the package.
+    """
+    stored = package.root / REPORT_JSON
+    if not stored.exists():
+        return None
+    try:
+        data = json.loads(stored.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise PackageError(f"{package.name}: {REPORT_JSON} is not valid JSON ({exc})") from None
+    if data.get("meta", {}).get("content_sha256") != package.manifest.content_sha256:
+        return None
+    return Report.from_dict(data)
 
 
 def _schema(name: str) -> pa.Schema:
@@ -360,7 +382,16 @@ def open_package(path: Path | str, *, verify_checksums: bool = True) -> Package:
     return Package(root, manifest, origin=origin, tempdir=tempdir)
 
 
-__all__ = ["Package", "add_files", "check_format_version", "open_package", "unzip_safely", "verify"]
+__all__ = [
+    "REPORT_JSON",
+    "Package",
+    "add_files",
+    "check_format_version",
+    "open_package",
+    "stored_report",
+    "unzip_safely",
+    "verify",
+]
 
 
 def add_files(path: Path | str, files: dict[str, bytes]) -> Manifest:

@@ -1,8 +1,9 @@
 """Loading a validated package into the target, exactly once, all or nothing.
 
 `load_package` refuses a package that is damaged or of an unknown format version (the
-reader checks every checksum), or whose validation has errors (validation runs first
-when the package has no report for its content). A package whose content is already
+reader checks every checksum), or whose validation report (stored in the package for
+its content) has errors or is missing: validation is a stage of its own, which
+`nffs-migrate load` and the flow run first. A package whose content is already
 loaded is not loaded again. Everything else happens in one transaction:
 
 1. every table, parents first, is copied into a staging table (PostgreSQL: `COPY` fed by
@@ -46,7 +47,7 @@ import sqlalchemy as sa
 from nffs_migration.errors import DataErrors, LoadError, TargetUnavailable
 from nffs_migration.intermediate_format.definition import TABLES
 from nffs_migration.intermediate_format.manifest import Manifest
-from nffs_migration.intermediate_format.reader import Package, open_package
+from nffs_migration.intermediate_format.reader import Package, open_package, stored_report
 from nffs_migration.loaders.chain import DEFAULT_MAX_AGE, cut_over, guard, log_values
 from nffs_migration.loaders.documents import DocumentStore, default_store, sync
 from nffs_migration.loaders.schema import (
@@ -79,13 +80,19 @@ class LoadResult:
 
 
 def _validated(path: Path) -> None:
-    """Run validation when the package has no report for its content; refuse on errors."""
-    from nffs_migration.validators.engine import stored_report, validate_package
+    """Refuse a package whose stored validation report has errors, or that has none.
 
+    The loader reads the report validation left in the package (`reports/validation.json`
+    for the package's content); it never validates itself: the stages talk through the
+    package. `nffs-migrate load` and the flow validate first.
+    """
     with open_package(path) as package:
         report = stored_report(package)
     if report is None:
-        report = validate_package(path).report
+        raise DataErrors(
+            f"{path.name} has no validation report for its content; it is not loaded "
+            f"(validate it first: nffs-migrate validate {path})"
+        )
     if not report.valid:
         raise DataErrors(
             f"{path.name} has {report.summary['errors']:,} validation errors; it is not loaded "

@@ -8,13 +8,12 @@ that is missing is an installation fault, not a data problem: `require()` and
 `listing()` raise a `ConfigurationError` that names the file (exit 2), so the toolkit
 never goes on quietly with nothing to map or judge by.
 
-`data_files()` lists every file the toolkit needs at run time; `nffs-migrate doctor`
-and the packaging test check them.
+`flows.doctor.data_files()` lists every file the toolkit needs at run time; `nffs-migrate
+doctor` and the packaging test check them.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from importlib.resources import files
 from importlib.resources.abc import Traversable
 
@@ -48,37 +47,4 @@ def listing(folder: Traversable, suffix: str, what: str) -> list[Traversable]:
     )
 
 
-@dataclass(frozen=True)
-class DataFile:
-    """A file the toolkit reads at run time."""
-
-    what: str
-    item: Traversable
-
-    @property
-    def present(self) -> bool:
-        """True when the file is there and not empty."""
-        return self.item.is_file() and len(self.item.read_bytes()) > 0
-
-
-def data_files() -> list[DataFile]:
-    """Every data file the toolkit needs: each family's mapping lists, profiles, rule cases."""
-    from nffs_migration.extractors import EXTRACTORS, extractor_class
-    from nffs_migration.validators.cases import case_files
-    from nffs_migration.validators.profile import DEFAULT
-
-    found = [
-        DataFile(f"{name} mapping list {list_name}", extractor.mappings_dir / f"{list_name}.csv")
-        for name in EXTRACTORS
-        for extractor in (extractor_class(name),)
-        for list_name in extractor.mapping_lists
-    ]
-    from nffs_migration.validators.reference import NOTES
-
-    found.append(DataFile("the canton's rule profile", DEFAULT))
-    found.append(DataFile("the rule notes", NOTES))
-    found.extend(DataFile(f"rule cases of {rule}", item) for rule, item in case_files().items())
-    return found
-
-
-__all__ = ["REINSTALL", "DataFile", "data_files", "listing", "require", "resource"]
+__all__ = ["REINSTALL", "listing", "require", "resource"]

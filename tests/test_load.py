@@ -25,6 +25,7 @@ from nffs_migration.loaders import (
     reconcile_package,
 )
 from nffs_migration.sample_data.generate import generate
+from nffs_migration.validators import validate_package
 
 KLIBNET = {
     "klibnet": lambda s: {
@@ -39,6 +40,7 @@ def clean(tmp_path_factory: pytest.TempPathFactory):
     folder = tmp_path_factory.mktemp("load")
     source = generate("klibnet", folder / "source", cases=120, seed=17, dirt="none")
     extract("klibnet", source, KLIBNET["klibnet"], folder / "full")
+    validate_package(folder / "full")  # the loader gates on the report stored in the package
     return source, folder / "full"
 
 
@@ -115,6 +117,7 @@ def test_delta_updates_and_inserts_without_duplicates(clean, target: str, tmp_pa
     delta = tmp_path / "delta"
     moved = type(source)(source.system, work, source.paths, source.truth)
     extract("klibnet", moved, KLIBNET["klibnet"], delta, since=mark, sequence=2)
+    validate_package(delta)
     with open_package(delta) as opened:
         assert opened.manifest.batch.kind == "delta" and opened.manifest.batch.sequence == 2
         assert opened.manifest.tables["persons"].rows == 1
@@ -155,6 +158,7 @@ def test_a_later_full_package_removes_the_rows_it_no_longer_holds(
     second = tmp_path / "second"
     moved = type(source)(source.system, work, source.paths, source.truth)
     extract("klibnet", moved, KLIBNET["klibnet"], second, sequence=2)  # the scope's next batch
+    validate_package(second)
     result = load_package(second, target, documents_store=tmp_path / "docs")
     assert result.rows["payments"]["deleted"] == 1
     assert result.rows["payments"]["updated"] == payments - 1
@@ -179,10 +183,14 @@ def test_tampered_package_is_refused(clean, target: str, tmp_path: Path) -> None
 def test_package_with_validation_errors_is_refused(target: str, tmp_path: Path) -> None:
     source = generate("klibnet", tmp_path / "s", cases=60, seed=4)
     extract("klibnet", source, KLIBNET["klibnet"], tmp_path / "p")
+    # The loader never validates: a package without its report is refused...
+    with pytest.raises(DataErrors, match="has no validation report for its content"):
+        load_package(tmp_path / "p", target, documents_store=tmp_path / "docs")
+    validate_package(tmp_path / "p")
+    # ...and one whose stored report has errors too.
     with pytest.raises(DataErrors, match="validation errors"):
         load_package(tmp_path / "p", target, documents_store=tmp_path / "docs")
     assert _count(target, "persons") == 0
-    assert (tmp_path / "p" / "reports" / "validation.json").exists()
 
 
 def test_load_command_exit_codes(cli, clean, tmp_path: Path) -> None:

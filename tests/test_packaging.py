@@ -160,7 +160,7 @@ def test_zipped_wheel_reads_mappings_profiles_and_cases(wheel: Path, tmp_path: P
         "from nffs_migration.extractors.mapping import CodeMapper\n"
         "from nffs_migration.validators.cases import load_cases\n"
         "from nffs_migration.validators.profile import load_profile\n"
-        "from nffs_migration.resources import data_files\n"
+        "from nffs_migration.flows.doctor import data_files\n"
         "e = get_extractor('klibnet')\n"
         "m = CodeMapper.load(e.mappings_dir, required=e.mapping_lists)\n"
         "assert m.lookup('sex', 'M') == '1', m.tables['sex']\n"

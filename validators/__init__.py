@@ -8,11 +8,11 @@
 - `engine`: `validate_package()` and `regrade_package()`; `html`: the report page.
 """
 
+from nffs_migration.intermediate_format.reader import stored_report
 from nffs_migration.validators.catalog import RULES
 from nffs_migration.validators.engine import (
     ValidationOutcome,
     regrade_package,
-    stored_report,
     validate,
     validate_package,
 )

@@ -31,7 +31,13 @@ from nffs_migration.errors import PackageError
 from nffs_migration.files import private_folder, write_private_text
 from nffs_migration.intermediate_format.definition import TABLES
 from nffs_migration.intermediate_format.findings import Category, Report, Rule
-from nffs_migration.intermediate_format.reader import Package, add_files, open_package, verify
+from nffs_migration.intermediate_format.reader import (
+    REPORT_JSON,
+    Package,
+    add_files,
+    open_package,
+    verify,
+)
 from nffs_migration.log import get_logger
 from nffs_migration.validators.casework import check_casework
 from nffs_migration.validators.conformance import check_conformance, check_integrity
@@ -56,7 +62,6 @@ CHECKS: tuple[Check, ...] = (
 )
 #: The checks that run on a second thread beside the others (about half the work).
 BESIDE: frozenset[Check] = frozenset({check_conformance, check_persons, check_casework})
-REPORT_JSON = "reports/validation.json"
 REPORT_HTML = "reports/validation.html"
 #: Tables whose records belong to a case (findings on them count under its opening year).
 CASE_TABLES = frozenset(n for n, t in TABLES.items() if "case_id" in t.column_names)
@@ -285,22 +290,10 @@ def regrade_package(
     return outcome
 
 
-def stored_report(package: Package) -> Report | None:
-    """The validation report stored in a package, if any and if it matches its content."""
-    stored = package.root / REPORT_JSON
-    if not stored.exists():
-        return None
-    data = json.loads(stored.read_text(encoding="utf-8"))
-    if data.get("meta", {}).get("content_sha256") != package.manifest.content_sha256:
-        return None
-    return Report.from_dict(data)
-
-
 __all__ = [
     "ValidationOutcome",
     "regrade_package",
     "run_checks",
-    "stored_report",
     "validate",
     "validate_package",
 ]

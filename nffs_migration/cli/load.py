@@ -11,7 +11,7 @@ from rich.table import Table
 
 from nffs_migration.cli.app import app, example
 from nffs_migration.errors import DataErrors
-from nffs_migration.ui import out_console, progress
+from nffs_migration.ui import err_console, out_console, progress
 
 TARGET_HELP = (
     "SQLAlchemy URL of the target store (sqlite:///target.db, postgresql+psycopg://…). "
@@ -100,7 +100,17 @@ def load(
     """
     from datetime import timedelta
 
+    from nffs_migration.intermediate_format import open_package
+    from nffs_migration.intermediate_format.reader import stored_report
     from nffs_migration.loaders import load_package
+
+    with open_package(package) as opened:
+        validated = stored_report(opened) is not None
+    if not validated:  # the loader gates on the report; the command makes one first
+        from nffs_migration.validators import validate_package
+
+        with err_console.status(f"validating {package.name} first"):
+            validate_package(package)
 
     started = time.perf_counter()
     with progress() as bar:
