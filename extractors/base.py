@@ -22,7 +22,7 @@ import pandas as pd
 import pyarrow as pa
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from nffs_migration.intermediate_format.definition import REJECTS, SERVICE_ID, TABLES
+from nffs_migration.intermediate_format.definition import REJECTS, SERVICE_ID
 from nffs_migration.intermediate_format.findings import Finding
 
 SWISS_TIME = ZoneInfo("Europe/Zurich")
@@ -207,11 +207,6 @@ class Extractor(Protocol):
         ...
 
 
-def empty_rows(table: str) -> pd.DataFrame:
-    """An empty frame of an intermediate table."""
-    return TABLES[table].empty_frame()
-
-
 __all__ = [
     "SWISS_TIME",
     "Chunk",
@@ -221,5 +216,4 @@ __all__ = [
     "SourceInfo",
     "SourceProfile",
     "TableProfile",
-    "empty_rows",
 ]

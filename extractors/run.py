@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import IO, Any, cast
+from typing import IO, cast
 
 import pandas as pd
 import pyarrow as pa
@@ -342,16 +342,6 @@ def _later(first: str, second: str) -> bool:
         return one > two
     except ValueError:
         return first > second
-
-
-def describe_only(extractor: Extractor, options: ExtractOptions) -> dict[str, Any]:
-    """A short description of a source (for status lines)."""
-    info = extractor.describe(options)
-    return {
-        "system": info.system,
-        "version": info.version,
-        "data_as_of": info.data_as_of.isoformat(),
-    }
 
 
 __all__ = ["ExtractContext", "ExtractResult", "Progress", "extract_package", "organisation_row"]

@@ -86,12 +86,6 @@ def _take(seed: bytes, size: int) -> Iterator[bytes]:
         yield block
 
 
-def _letters(seed: bytes, size: int) -> Iterator[bytes]:
-    """Keyed lower-case letters and blanks: filler that is plain ASCII text."""
-    for block in _take(seed, size):
-        yield block.translate(_LETTERS)
-
-
 def _lorem(seed: bytes, size: int) -> Iterator[bytes]:
     """Lorem ipsum in lines of about 70 characters, exactly `size` bytes (ASCII)."""
     written = 0

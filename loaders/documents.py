@@ -68,13 +68,4 @@ def default_store(target_url: str) -> Path:
     return Path("nffs-documents").resolve()
 
 
-def copy_tree_documents(store: DocumentStore, files: list[tuple[Path, str]]) -> int:
-    """Store many documents; returns how many were new."""
-    new = 0
-    for source, sha256 in files:
-        _, created = store.put(source, sha256)
-        new += created
-    return new
-
-
-__all__ = ["DocumentStore", "copy_tree_documents", "default_store", "sync"]
+__all__ = ["DocumentStore", "default_store", "sync"]

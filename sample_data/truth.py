@@ -119,10 +119,4 @@ class Truth:
         )
 
 
-def load_truth(path: Path) -> dict[str, Any]:
-    """Read a truth.json (for tests and benchmarks)."""
-    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-    return data
-
-
-__all__ = ["AMOUNT_TABLES", "OUTCOMES", "Truth", "load_truth"]
+__all__ = ["AMOUNT_TABLES", "OUTCOMES", "Truth"]

@@ -117,9 +117,4 @@ def pandera_schema(table_name: str, *, unique: bool = True) -> pa.DataFrameSchem
     )
 
 
-def all_schemas() -> dict[str, pa.DataFrameSchema]:
-    """Every table's schema by table name."""
-    return {name: pandera_schema(name) for name in TABLES}
-
-
-__all__ = ["CHECK_KINDS", "all_schemas", "column_schema", "pandera_schema"]
+__all__ = ["CHECK_KINDS", "column_schema", "pandera_schema"]

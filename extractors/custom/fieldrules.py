@@ -289,9 +289,4 @@ def attach_map(
     rule.map_table = table
 
 
-def rule_columns(rule: FieldRule) -> list[tuple[str, int]]:
-    """The source columns a rule reads, with the line that names them."""
-    return [(rule.source_column, rule.column_line)] if rule.source_column else []
-
-
-__all__ = ["FieldRule", "attach_map", "convert", "parse_rule", "rule_columns"]
+__all__ = ["FieldRule", "attach_map", "convert", "parse_rule"]

@@ -420,19 +420,6 @@ def _codec(value: Any) -> str | None:
     return ENCODINGS.get(name)
 
 
-def read_mapping(path: Path) -> Mapping:
-    """Read a mapping that must be free of errors (for extraction).
-
-    Raises:
-        ConfigurationError: The mapping has errors; the message lists them with their lines.
-    """
-    mapping, problems = load_mapping(path)
-    errors = [p for p in problems if p.severity == "error"]
-    if mapping is None or errors:
-        raise refused(path, errors)
-    return mapping
-
-
 def refused(path: Path, errors: list[MappingProblem]) -> ConfigurationError:
     """The error for a refused mapping: the first problems, and how to see them all."""
     shown = "; ".join(str(p) for p in errors[:10])
@@ -452,7 +439,6 @@ __all__ = [
     "SourceSpec",
     "TableSpec",
     "load_mapping",
-    "read_mapping",
     "refused",
     "suggest",
 ]
