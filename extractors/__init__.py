@@ -23,6 +23,7 @@ from nffs_migration.extractors.base import (
     SourceInfo,
     SourceProfile,
 )
+from nffs_migration.intermediate_format.systems import ENTRY_POINT_GROUP
 
 EXTRACTORS: dict[str, str] = {
     "klibnet": "nffs_migration.extractors.klibnet.extractor:KlibnetExtractor",
@@ -30,8 +31,6 @@ EXTRACTORS: dict[str, str] = {
     "tutoris": "nffs_migration.extractors.tutoris.extractor:TutorisExtractor",
     "custom": "nffs_migration.extractors.custom.extractor:CustomExtractor",
 }
-
-ENTRY_POINT_GROUP = "nffs_migration.extractors"
 
 
 def available() -> list[str]:

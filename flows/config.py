@@ -13,16 +13,15 @@ from __future__ import annotations
 import os
 from datetime import date
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import sqlalchemy as sa
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from nffs_migration.errors import ConfigurationError
 from nffs_migration.intermediate_format.definition import SERVICE_ID
-
-SYSTEMS = ("klibnet", "kiss", "tutoris", "custom")
+from nffs_migration.intermediate_format.systems import SOURCE_SYSTEMS
 
 
 class _Model(BaseModel):
@@ -89,7 +88,17 @@ class Service(_Model):
 class Source(Connection):
     """The legacy source."""
 
-    system: Literal["klibnet", "kiss", "tutoris", "custom"]
+    system: str = Field(
+        description="The source family: klibnet, kiss, tutoris, custom or a plugin's."
+    )
+
+    @field_validator("system")
+    @classmethod
+    def _known_system(cls, value: str) -> str:
+        if value not in SOURCE_SYSTEMS:
+            raise ValueError(f"unknown source system; known: {', '.join(SOURCE_SYSTEMS)}")
+        return value
+
     documents: Path | None = Field(default=None, description="Document share or folder.")
     mapping: Path | None = Field(default=None, description="The service's mapping file.")
     delta_export: Path | None = Field(

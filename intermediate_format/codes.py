@@ -13,6 +13,7 @@ from functools import cache
 import pycountry
 
 from nffs_migration.intermediate_format.model import Code, CodeList, Label
+from nffs_migration.intermediate_format.systems import BUILT_IN, SOURCE_SYSTEMS
 
 
 def _codes(*rows: tuple[str, str, str, str]) -> tuple[Code, ...]:
@@ -21,12 +22,13 @@ def _codes(*rows: tuple[str, str, str, str]) -> tuple[Code, ...]:
 
 SOURCE_SYSTEM = CodeList(
     "source_system",
-    "The legacy system family a record comes from.",
+    "The legacy system family a record comes from (and any family a plugin registers).",
     _codes(
         ("klibnet", "KLIBnet (Diartis)", "KLIBnet (Diartis)", "KLIBnet (Diartis)"),
         ("kiss", "KiSS (Diartis)", "KiSS (Diartis)", "KiSS (Diartis)"),
         ("tutoris", "Tutoris (Infogate)", "Tutoris (Infogate)", "Tutoris (Infogate)"),
         ("custom", "self-built system", "Eigenentwicklung", "système propre"),
+        *((name, name, name, name) for name in SOURCE_SYSTEMS[len(BUILT_IN) :]),
     ),
 )
 

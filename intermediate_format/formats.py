@@ -25,10 +25,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from stdnum.ch import ssn
 
+from nffs_migration.intermediate_format.systems import SOURCE_SYSTEMS
+
 _AHVN13 = re.compile(r"^756[0-9]{10}$")
+_SYSTEMS = "|".join(re.escape(name) for name in SOURCE_SYSTEMS)
 #: The record id format (`definition.RECORD_ID`), here so that its shortcut can know it.
-RECORD_ID_PATTERN = r"^[0-9]{4}:(klibnet|kiss|tutoris|custom):\S.*$"
-_RECORD_PREFIX = re.compile(r"^[0-9]{4}:(klibnet|kiss|tutoris|custom):")
+RECORD_ID_PATTERN = rf"^[0-9]{{4}}:({_SYSTEMS}):\S.*$"
+_RECORD_PREFIX = re.compile(rf"^[0-9]{{4}}:({_SYSTEMS}):")
 #: The bytes RE2's `\S` does not match (its `\s` is ASCII `[\t\n\f\r ]`, without `\v`).
 _RE2_SPACE = np.array([9, 10, 12, 13, 32], dtype=np.uint8)
 _WEIGHTS = np.array([1, 3] * 6, dtype=np.int64)

@@ -14,13 +14,10 @@ import json
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, NonNegativeInt
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, NonNegativeInt, field_validator
 
-from nffs_migration.intermediate_format.codes import SOURCE_SYSTEM
 from nffs_migration.intermediate_format.definition import SERVICE_ID, SHA256
-
-SourceSystem = Literal["klibnet", "kiss", "tutoris", "custom"]
-assert set(SourceSystem.__args__) == set(SOURCE_SYSTEM.values)  # type: ignore[attr-defined]  # noqa: S101
+from nffs_migration.intermediate_format.systems import SOURCE_SYSTEMS
 
 Sha256 = Field(pattern=SHA256.pattern)
 
@@ -130,7 +127,10 @@ class Manifest(_Model):
     format_version: str = Field(pattern=r"^\d+\.\d+\.\d+$")
     package_id: str
     service_id: str = Field(pattern=SERVICE_ID.pattern)
-    source_system: SourceSystem
+    source_system: str = Field(
+        json_schema_extra={"enum": list(SOURCE_SYSTEMS)},
+        description="The legacy system family: one of the code list `source_system`.",
+    )
     source_version: str | None = None
     batch: Batch
     data_as_of: AwareDatetime
@@ -182,6 +182,15 @@ class Manifest(_Model):
         description="SHA-256 of this manifest's canonical JSON (sorted keys, no blanks) with this "
         "field empty: detects a changed manifest. Signatures protect against deliberate change.",
     )
+
+    @field_validator("source_system")
+    @classmethod
+    def _known_system(cls, value: str) -> str:
+        if value not in SOURCE_SYSTEMS:
+            raise ValueError(
+                f"not a source system of this installation ({', '.join(SOURCE_SYSTEMS)})"
+            )
+        return value
 
     def self_digest(self) -> str:
         """The manifest's own checksum, as `manifest_sha256` should hold it."""

@@ -462,7 +462,7 @@ class PackageWriter:
             format_version=FORMAT_VERSION,
             package_id=pid,
             service_id=self.service_id,
-            source_system=self.source_system,  # type: ignore[arg-type]
+            source_system=self.source_system,
             source_version=self.source_version,
             batch=self.batch,
             data_as_of=self.data_as_of,
