@@ -178,7 +178,7 @@ def load_package(
 
     clock = time.perf_counter()
     if require_signer is not None:
-        from nffs_migration.intermediate_format.seal import require_signature
+        from nffs_migration.transit.sealing import require_signature
 
         require_signature(path, require_signer)
     if validate:

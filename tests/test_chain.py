@@ -223,7 +223,7 @@ def test_reconcile_catches_a_stale_row_of_the_scope(cli, service, url, tmp_path)
 
 def test_a_pseudonymised_delta_keeps_its_chain_and_key_sets(service, tmp_path):
     from nffs_migration.intermediate_format import open_package
-    from nffs_migration.intermediate_format.pseudonymize import pseudonymize_package
+    from nffs_migration.transit.pseudonymize import pseudonymize_package
 
     service.extract(T0, delta=False)
     _change(tmp_path, 1)

@@ -21,20 +21,20 @@ from test_extract_klibnet import klibnet_options
 
 from nffs_migration.errors import ConfigurationError
 from nffs_migration.intermediate_format import TABLES, open_package
-from nffs_migration.intermediate_format.fake_documents import fake_content
 from nffs_migration.intermediate_format.formats import ahvn13_valid
-from nffs_migration.intermediate_format.pseudonymize import (
+from nffs_migration.sample_data.generate import GeneratedSource, generate
+from nffs_migration.transit.fake_documents import fake_content
+from nffs_migration.transit.pseudonymize import (
     pseudonymize_package,
     read_key,
     write_new_key,
 )
-from nffs_migration.intermediate_format.pseudonyms import (
+from nffs_migration.transit.pseudonyms import (
     DigitPermutation,
     NumberPseudonyms,
     Pseudonyms,
     ahvn13_check_digit,
 )
-from nffs_migration.sample_data.generate import GeneratedSource, generate
 from nffs_migration.validators import validate_package
 
 KEY = b"k" * 16 + b"e" * 16

@@ -21,9 +21,9 @@ from extractor_kit import extract
 import nffs_migration.cli.seal  # noqa: F401  (registers the commands before `cli` runs)
 from nffs_migration.errors import ConfigurationError, PackageError, UsageError
 from nffs_migration.intermediate_format import PackageWriter, open_package
-from nffs_migration.intermediate_format import seal as sealing
 from nffs_migration.intermediate_format.manifest import Manifest, to_json
 from nffs_migration.sample_data.generate import generate
+from nffs_migration.transit import sealing
 
 
 @dataclass(frozen=True)
@@ -461,7 +461,7 @@ _MEASURE = textwrap.dedent(
     """
     import json, re, sys, tracemalloc
     from pathlib import Path
-    from nffs_migration.intermediate_format import seal
+    from nffs_migration.transit import sealing as seal
 
     def status(field):
         text = Path("/proc/self/status").read_text()

@@ -54,7 +54,7 @@ def pseudonymize(
     amounts, counts, case dates, postal codes and towns stay, so the copy validates with
     the same findings. Give PKG, --out and --key-file; or only --new-key to create a key.
     """
-    from nffs_migration.intermediate_format.pseudonymize import (
+    from nffs_migration.transit.pseudonymize import (
         pseudonymize_package,
         read_key,
         write_new_key,

@@ -2,7 +2,7 @@
 
 The migration operator signs a package with an Ed25519 key and may encrypt it for the
 canton's X25519 key; the canton checks and decrypts it. See docs/sealing.md and the
-library, `nffs_migration.intermediate_format.seal`.
+library, `nffs_migration.transit.sealing`.
 """
 
 from __future__ import annotations
@@ -74,7 +74,7 @@ def package_keygen(
     passphrase with `--passphrase-env`; public keys (`.pub`) are for handing out. An
     existing key file is never overwritten.
     """
-    from nffs_migration.intermediate_format.seal import write_keys
+    from nffs_migration.transit.sealing import write_keys
 
     written = write_keys(
         out,
@@ -132,7 +132,7 @@ def package_seal(
     reports and so changes the manifest. With `--encrypt-for` the package and its
     signature become one encrypted `.nffs-sealed` file, written in streaming chunks.
     """
-    from nffs_migration.intermediate_format.seal import (
+    from nffs_migration.transit.sealing import (
         load_recipient,
         load_signing_key,
         seal_package,
@@ -187,7 +187,7 @@ def package_verify(
     with one line naming what failed: the signature, or the file that changed. An
     encrypted file is decrypted into a temporary folder, checked and removed.
     """
-    from nffs_migration.intermediate_format.seal import (
+    from nffs_migration.transit.sealing import (
         is_sealed,
         load_box_key,
         load_signer,
@@ -237,7 +237,7 @@ def package_open(
     manifest; on any failure nothing is written. The seal is kept beside the package
     (`OUT.seal.json`) so the package can be verified again before loading.
     """
-    from nffs_migration.intermediate_format.seal import (
+    from nffs_migration.transit.sealing import (
         load_box_key,
         load_signer,
         open_sealed,

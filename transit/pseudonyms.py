@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
 
-from nffs_migration.intermediate_format import pseudonym_words as words
+from nffs_migration.transit import pseudonym_words as words
 
 _AHVN13 = re.compile(r"^756[0-9]{10}$")
 _OLD_AHV = re.compile(r"^[0-9]{11}$")

@@ -26,7 +26,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from nffs_migration.intermediate_format.pseudonyms import digest
+from nffs_migration.transit.pseudonyms import digest
 
 MAX_SHIFT_DAYS = 30
 _EPOCH = date(1970, 1, 1)

@@ -14,7 +14,7 @@ import hashlib
 import io
 from collections.abc import Iterator
 
-from nffs_migration.intermediate_format.pseudonym_words import LOREM
+from nffs_migration.transit.pseudonym_words import LOREM
 
 _CHUNK = 1 << 20
 

@@ -31,14 +31,14 @@ import pyarrow.parquet as pq
 
 from nffs_migration.errors import ConfigurationError, UsageError
 from nffs_migration.intermediate_format.definition import REJECTS, SHA256, TABLES
-from nffs_migration.intermediate_format.fake_documents import kind_of, open_fake
 from nffs_migration.intermediate_format.findings import Rule
 from nffs_migration.intermediate_format.manifest import Manifest
-from nffs_migration.intermediate_format.pseudonym_dates import household_offsets, shift_dates
-from nffs_migration.intermediate_format.pseudonyms import Pseudonyms, digest
 from nffs_migration.intermediate_format.reader import Package, open_package
 from nffs_migration.intermediate_format.writer import PackageWriter
 from nffs_migration.log import get_logger
+from nffs_migration.transit.fake_documents import kind_of, open_fake
+from nffs_migration.transit.pseudonym_dates import household_offsets, shift_dates
+from nffs_migration.transit.pseudonyms import Pseudonyms, digest
 
 log = get_logger(__name__)
 
