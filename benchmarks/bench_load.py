@@ -428,7 +428,7 @@ def chunk_tables(first: int, n: int, staff: int, seed: int) -> Iterator[tuple[st
 def build(path: Path, rows: int, seed: int = 11) -> dict[str, Any]:
     """Write the package of about `rows` rows; return what was written."""
     from nffs_migration.intermediate_format import PackageWriter
-    from nffs_migration.sample_data.population import ahvn13_for
+    from nffs_migration.sample_data.records import ahvn13_for
 
     sample = np.array([1, 2, 99, 123_456, 9_999_999])
     if ahvn13(sample).to_pylist() != [ahvn13_for(int(i)) for i in sample]:

@@ -52,7 +52,8 @@ from nffs_migration.sample_data import custom_codes as codes
 from nffs_migration.sample_data import custom_mapping as layout
 from nffs_migration.sample_data.custom_xlsx import Book
 from nffs_migration.sample_data.dirt import Dirt
-from nffs_migration.sample_data.population import (
+from nffs_migration.sample_data.population import Population, count_group
+from nffs_migration.sample_data.records import (
     Address,
     Budget,
     Case,
@@ -61,10 +62,8 @@ from nffs_migration.sample_data.population import (
     Item,
     Journal,
     Person,
-    Population,
     Settings,
     chf,
-    count_group,
 )
 from nffs_migration.sample_data.truth import Truth
 

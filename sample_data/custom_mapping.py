@@ -15,7 +15,7 @@ from typing import Any
 
 from nffs_migration.sample_data import custom_codes as codes
 from nffs_migration.sample_data import vocab
-from nffs_migration.sample_data.population import Settings
+from nffs_migration.sample_data.records import Settings
 
 WORKBOOK = "Klientenliste.xlsx"
 BUDGETS_CSV = "budgets.csv"

@@ -19,7 +19,7 @@ from typing import Any
 from nffs_migration import __version__
 from nffs_migration.errors import ConfigurationError
 from nffs_migration.sample_data.dirt import Dirt, Level
-from nffs_migration.sample_data.population import Settings
+from nffs_migration.sample_data.records import Settings
 from nffs_migration.sample_data.truth import Truth
 
 SYSTEMS = ("klibnet", "kiss", "tutoris", "custom")

@@ -46,7 +46,8 @@ from nffs_migration.sample_data import kiss_schema as ks
 from nffs_migration.sample_data.dirt import Dirt
 from nffs_migration.sample_data.kiss_documents import Documents, stable_unit
 from nffs_migration.sample_data.legacy_db import DatabaseSink, legacy_schema
-from nffs_migration.sample_data.population import (
+from nffs_migration.sample_data.population import Population, count_group
+from nffs_migration.sample_data.records import (
     Address,
     Budget,
     Case,
@@ -54,10 +55,8 @@ from nffs_migration.sample_data.population import (
     Item,
     Journal,
     Person,
-    Population,
     Settings,
     chf,
-    count_group,
 )
 from nffs_migration.sample_data.truth import Truth
 

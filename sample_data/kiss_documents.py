@@ -15,7 +15,7 @@ from pathlib import Path, PureWindowsPath
 from nffs_migration.sample_data import kiss_schema as ks
 from nffs_migration.sample_data.dirt import Dirt
 from nffs_migration.sample_data.legacy_db import DatabaseSink
-from nffs_migration.sample_data.population import Case, Document, Group
+from nffs_migration.sample_data.records import Case, Document, Group
 
 #: Share of documents filed on the share instead of in the database.
 SHARE_RATE = 0.2

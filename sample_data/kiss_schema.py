@@ -27,7 +27,7 @@ from sqlalchemy import (
     UnicodeText,
 )
 
-from nffs_migration.sample_data.population import Staff
+from nffs_migration.sample_data.records import Staff
 
 Money = Numeric(12, 2)
 

@@ -33,7 +33,8 @@ from sqlalchemy import (
 
 from nffs_migration.sample_data.dirt import Dirt
 from nffs_migration.sample_data.legacy_db import DatabaseSink, legacy_schema
-from nffs_migration.sample_data.population import (
+from nffs_migration.sample_data.population import Population, count_group
+from nffs_migration.sample_data.records import (
     Address,
     Budget,
     Case,
@@ -42,10 +43,8 @@ from nffs_migration.sample_data.population import (
     Item,
     Journal,
     Person,
-    Population,
     Settings,
     chf,
-    count_group,
 )
 from nffs_migration.sample_data.rtf import to_rtf
 from nffs_migration.sample_data.truth import Truth

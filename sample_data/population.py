@@ -21,279 +21,42 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from decimal import Decimal
-from typing import Protocol
 
 from nffs_migration.sample_data import vocab
+from nffs_migration.sample_data.content_dirt import case_dirt, person_dirt
 from nffs_migration.sample_data.dirt import Dirt
+from nffs_migration.sample_data.records import (
+    CLOSING,
+    CONTACT_GAPS,
+    DOMAINS,
+    GBL_BY_SIZE,
+    INTAKE_DAYS,
+    MEASURES,
+    Address,
+    Budget,
+    Case,
+    Document,
+    Group,
+    Item,
+    Journal,
+    Measure,
+    Member,
+    Payment,
+    Person,
+    Settings,
+    SourceKeys,
+    Staff,
+    add_months,
+    add_years,
+    age_at,
+    ahvn13_for,
+    chf,
+    month_end,
+    month_start,
+    weighted,
+)
 from nffs_migration.sample_data.truth import Truth
-
-# --------------------------------------------------------------------------------------
-# records
-
-
-@dataclass(slots=True)
-class Staff:
-    no: int
-    short_name: str
-    family_name: str
-    given_name: str
-    role: str  # canonical staff_role
-    active: bool
-    org_unit: str
-
-
-@dataclass(slots=True)
-class Address:
-    no: int
-    street: str
-    house_number: str
-    postal_code: str
-    town: str
-    commune: int | None
-    valid_from: date
-    valid_to: date | None
-
-
-@dataclass(slots=True)
-class Person:
-    no: int
-    family_name: str
-    given_name: str
-    birth_date: date | None
-    birth_precision: str  # day, year, unknown
-    sex: str  # 1, 2, 3
-    ahvn13: str | None
-    old_ahv: str | None
-    marital: str | None
-    nationality: str
-    permit: str | None
-    language: str | None
-    death_date: date | None
-    created: datetime
-    modified: datetime
-    addresses: list[Address] = field(default_factory=list)
-    ahv_valid: bool = True
-    expired: bool = False
-
-
-@dataclass(slots=True)
-class Member:
-    no: int
-    person: int
-    role: str  # lead, partner, child, other
-    valid_from: date | None
-    valid_to: date | None
-    supported: bool = True
-
-
-@dataclass(slots=True)
-class Item:
-    no: int
-    position: str
-    kind: str  # expense, income
-    amount: int  # centimes
-
-
-@dataclass(slots=True)
-class Budget:
-    no: int
-    valid_from: date
-    valid_to: date
-    status: str  # draft, approved, archived
-    modified: datetime
-    items: list[Item] = field(default_factory=list)
-
-
-@dataclass(slots=True)
-class Payment:
-    no: int
-    value_date: date
-    amount: int  # centimes
-    category: str
-    recipient: str
-    status: str  # paid, reversed
-    modified: datetime
-    budget: int | None = None
-
-
-@dataclass(slots=True)
-class Journal:
-    no: int
-    occurred_at: datetime
-    staff: int | None
-    contact_type: str
-    duration: int | None
-    subject: str
-    text: str
-    modified: datetime
-
-
-@dataclass(slots=True)
-class Measure:
-    no: int
-    legal_basis: str
-    started: date
-    ended: date | None
-    staff: int | None
-    authority: str
-
-
-@dataclass(slots=True)
-class Document:
-    no: int
-    title: str
-    doc_type: str
-    created_at: datetime
-    extension: str
-    media_type: str
-    content: bytes
-    person: int | None = None  # attached to a person (where the system can say so)
-
-
-@dataclass(slots=True)
-class Case:
-    no: int
-    domain: str
-    opened: date
-    closed: date | None
-    closing_reason: str | None
-    staff: int | None
-    segment: str | None
-    segment_since: date | None
-    seq_year: int
-    seq_domain_year: int
-    lead: int  # the person the case is about (kept even when the lead member is dropped)
-    modified: datetime
-    members: list[Member] = field(default_factory=list)
-    budgets: list[Budget] = field(default_factory=list)
-    payments: list[Payment] = field(default_factory=list)
-    journal: list[Journal] = field(default_factory=list)
-    measures: list[Measure] = field(default_factory=list)
-    documents: list[Document] = field(default_factory=list)
-    expired: bool = False
-
-
-@dataclass(slots=True)
-class Group:
-    """A household group: its persons and all their cases."""
-
-    no: int
-    persons: list[Person]
-    cases: list[Case]
-    #: Records a renderer rejects: (table, record no) -> rule. Filled before counting.
-    rejected: dict[tuple[str, int], str] = field(default_factory=dict)
-
-    def person(self, no: int) -> Person:
-        for person in self.persons:
-            if person.no == no:
-                return person
-        raise KeyError(no)
-
-
-class SourceKeys(Protocol):
-    """How a system names records: the source keys that truth.json lists."""
-
-    def person(self, group: Group, person: Person) -> str: ...
-    def address(self, group: Group, person: Person, address: Address) -> str: ...
-    def case(self, group: Group, case: Case) -> str: ...
-    def budget(self, group: Group, case: Case, budget: Budget) -> str: ...
-    def item(self, group: Group, case: Case, budget: Budget, item: Item) -> str: ...
-    def journal(self, group: Group, case: Case, entry: Journal) -> str: ...
-
-
-# --------------------------------------------------------------------------------------
-# settings and helpers
-
-
-@dataclass(frozen=True)
-class Settings:
-    """What to generate: how many cases, for which service, as of when, from which seed."""
-
-    seed: int = 1
-    cases: int = 100
-    service_id: str = "0942"
-    as_of: datetime = datetime(2026, 3, 14, 18, 22)  # noqa: DTZ001 - sources keep local time
-    retention_years: int = 10
-    history_years: int = 15
-
-    @property
-    def service(self) -> vocab.ServicePreset:
-        return vocab.service_preset(self.service_id)
-
-    @property
-    def retention_cutoff(self) -> date:
-        """Cases closed before this date are past retention."""
-        return _years_before(self.as_of.date(), self.retention_years)
-
-    @property
-    def history_start(self) -> date:
-        return _years_before(self.as_of.date(), self.history_years)
-
-
-def _years_before(day: date, years: int) -> date:
-    try:
-        return day.replace(year=day.year - years)
-    except ValueError:  # 29 February
-        return day.replace(year=day.year - years, day=28)
-
-
-def month_start(day: date) -> date:
-    """The first day of the month of `day`."""
-    return day.replace(day=1)
-
-
-def month_end(day: date) -> date:
-    """The last day of the month of `day`."""
-    following = (day.replace(day=28) + timedelta(days=4)).replace(day=1)
-    return following - timedelta(days=1)
-
-
-def add_months(day: date, months: int) -> date:
-    """The first day of the month `months` after the month of `day`."""
-    index = day.year * 12 + day.month - 1 + months
-    return date(index // 12, index % 12 + 1, 1)
-
-
-def ahvn13_for(number: int) -> str:
-    """A valid AHVN13, unique per person number (an affine permutation of 9 digits)."""
-    body = f"{(number * 7_654_321 + 123_456_789) % 1_000_000_000:09d}"
-    digits = [int(c) for c in "756" + body]
-    total = sum(d * (1 if i % 2 == 0 else 3) for i, d in enumerate(digits))
-    return f"756{body}{(10 - total % 10) % 10}"
-
-
-def _weighted(rng: random.Random, options: tuple[tuple[str, int], ...]) -> str:
-    return rng.choices([o for o, _ in options], weights=[w for _, w in options])[0]
-
-
-DOMAINS = (
-    ("economic_aid", 70),
-    ("maintenance_advance", 9),
-    ("child_protection", 8),
-    ("adult_protection", 8),
-    ("asylum", 5),
-)
-CLOSING = (
-    ("income", 30),
-    ("social_insurance", 20),
-    ("moved_away", 20),
-    ("contact_lost", 10),
-    ("other_authority", 8),
-    ("death", 2),
-    ("other", 10),
-)
-GBL_BY_SIZE = (0, 1061_00, 1624_00, 1975_00, 2268_00, 2560_00, 2852_00, 3144_00)
-#: Gap in days between personal contacts per segment (always inside the rule's window).
-CONTACT_GAPS = {"A": (20, 40), "B": (70, 110), "C": (120, 300), None: (30, 90)}
-INTAKE_DAYS = 90
-MEASURES = {
-    "child_protection": ("ZGB 307", "ZGB 308", "ZGB 310", "ZGB 314b"),
-    "adult_protection": ("ZGB 393", "ZGB 394", "ZGB 395", "ZGB 398"),
-}
-
 
 # --------------------------------------------------------------------------------------
 # the population
@@ -378,12 +141,12 @@ class Population:
     def _group(self, number: int, room: int) -> Group:
         rng = random.Random(self.settings.seed * 10_000_019 + number)
         group = Group(number, [], [])
-        domain = _weighted(rng, DOMAINS)
+        domain = weighted(rng, DOMAINS)
         opened, closed = self._case_period(rng)
         lead = self._adult(rng, opened, group)
         household = "single"
         if domain in ("economic_aid", "asylum"):
-            household = _weighted(
+            household = weighted(
                 rng, (("single", 55), ("single_parent", 20), ("couple", 10), ("family", 15))
             )
         elif domain == "maintenance_advance":
@@ -435,10 +198,10 @@ class Population:
                     rng, group, "economic_aid", start, self._closing(rng, start), partner, None, []
                 )
                 room -= 1
-        adults = [c for c in children if c.birth_date and _age(c.birth_date, self.today) >= 19]
+        adults = [c for c in children if c.birth_date and age_at(c.birth_date, self.today) >= 19]
         if room > 0 and adults and rng.random() < 0.3:
             child = adults[0]
-            start = _add_years(child.birth_date or self.today, 18) + timedelta(
+            start = add_years(child.birth_date or self.today, 18) + timedelta(
                 days=rng.randint(30, 700)
             )
             if start < self.today - timedelta(days=30):
@@ -466,7 +229,7 @@ class Population:
         # Content dirt once the group's history is complete (a later separation must not
         # undo a second lead, for example).
         for item in group.cases:
-            self._case_dirt(rng, group, item)
+            case_dirt(self, rng, group, item)
         # Retention: cases closed before the cut-off are excluded, and so is a person
         # whose every case is excluded (exclusion follows the parent).
         for item in group.cases:
@@ -488,7 +251,7 @@ class Population:
         for item in group.cases:
             if item.expired:
                 self.truth.inject("retention-expired", self.keys.case(group, item))
-        self._person_dirt(rng, group)
+        person_dirt(self, rng, group)
         return group
 
     # people ---------------------------------------------------------------------------
@@ -499,11 +262,11 @@ class Population:
         age = (
             rng.randint(18, 64)
             if near is None
-            else max(18, _age(near.birth_date or at, at) + rng.randint(-6, 6))
+            else max(18, age_at(near.birth_date or at, at) + rng.randint(-6, 6))
         )
         born = at - timedelta(days=age * 365 + rng.randint(0, 364))
         nationality = (
-            near.nationality if near and rng.random() < 0.8 else _weighted(rng, vocab.NATIONALITIES)
+            near.nationality if near and rng.random() < 0.8 else weighted(rng, vocab.NATIONALITIES)
         )
         sex = rng.choice("12") if near is None else ("1" if near.sex == "2" else "2")
         return self._person(
@@ -541,17 +304,17 @@ class Population:
         if nationality == "CH":
             permit = "CH"
         elif nationality in vocab.EU:
-            permit = _weighted(rng, vocab.PERMITS["EU"])
+            permit = weighted(rng, vocab.PERMITS["EU"])
         elif nationality in vocab.ASYLUM_ORIGINS:
-            permit = _weighted(rng, vocab.PERMITS["ASYLUM"])
+            permit = weighted(rng, vocab.PERMITS["ASYLUM"])
         elif nationality == "UA":
-            permit = _weighted(rng, vocab.PERMITS["UA"])
+            permit = weighted(rng, vocab.PERMITS["UA"])
         else:
-            permit = _weighted(rng, vocab.PERMITS["OTHER"])
+            permit = weighted(rng, vocab.PERMITS["OTHER"])
         language = vocab.LANGUAGE_BY_NATIONALITY.get(nationality, "de")
         if language == "de" and rng.random() < self.service.french_share:
             language = "fr"
-        marital = _weighted(rng, (("1", 45), ("4", 25), ("5", 10), ("3", 4), ("9", 2)))
+        marital = weighted(rng, (("1", 45), ("4", 25), ("5", 10), ("3", 4), ("9", 2)))
         created = datetime.combine(born, datetime.min.time()) + timedelta(hours=9)
         person = Person(
             no=number,
@@ -679,7 +442,7 @@ class Population:
         end = closed or self.today
         segment = segment_since = None
         if domain == "economic_aid" and (end - opened).days > INTAKE_DAYS:
-            segment = _weighted(rng, (("A", 12), ("B", 50), ("C", 38)))
+            segment = weighted(rng, (("A", 12), ("B", 50), ("C", 38)))
             segment_since = opened + timedelta(days=rng.randint(60, INTAKE_DAYS))
         if closed is None:
             if segment is None and domain == "economic_aid":
@@ -688,7 +451,7 @@ class Population:
                 staff = rng.choice(self.active_workers).no
         else:
             staff = rng.choice(self.all_workers).no
-        reason = _weighted(rng, CLOSING) if closed else None
+        reason = weighted(rng, CLOSING) if closed else None
         modified = datetime.combine(
             closed or min(self.today, opened + timedelta(days=rng.randint(0, 400))),
             datetime.min.time(),
@@ -936,7 +699,7 @@ class Population:
                 day += timedelta(days=rng.randint(low, high))
         day = case.opened + timedelta(days=rng.randint(3, 40))
         while day <= end:
-            kind = _weighted(
+            kind = weighted(
                 rng,
                 (("phone", 40), ("email", 25), ("note", 25), ("letter", 6), ("network_meeting", 4)),
             )
@@ -983,142 +746,6 @@ class Population:
             if doc_type == "id_document":
                 document.person = case.lead
             case.documents.append(document)
-
-    # dirt that concerns content ---------------------------------------------------------
-
-    def _case_dirt(self, rng: random.Random, group: Group, case: Case) -> None:
-        dirt, keys = self.dirt, self.keys
-        if case.closed and case.closed < self.cutoff:
-            return  # excluded records carry no dirt: exclusion comes first
-        key = keys.case(group, case)
-        open_aid = case.closed is None and case.domain == "economic_aid"
-        if open_aid and dirt.roll("case-without-lead", key):
-            for member in case.members:
-                if member.role == "lead":
-                    dirt.truth.repair(
-                        "case-without-lead",
-                        key,
-                        person=member.person,
-                        valid_from=member.valid_from.isoformat() if member.valid_from else None,
-                    )
-            case.members = [m for m in case.members if m.role != "lead"]
-        elif (
-            open_aid
-            and any(m.role == "partner" and m.valid_to is None for m in case.members)
-            and dirt.roll("case-two-leads", key)
-        ):
-            for member in case.members:
-                if member.role == "partner" and member.valid_to is None:
-                    member.role = "lead"
-        if open_aid and dirt.roll("case-without-staff", key):
-            if case.staff is not None:
-                dirt.truth.repair("case-without-staff", key, staff=case.staff)
-            case.staff = None
-            for entry in case.journal:
-                entry.staff = None
-        if open_aid and case.segment and dirt.roll("case-without-segment", key):
-            case.segment = None
-            case.segment_since = None
-        if case.closed and dirt.roll("case-closed-without-reason", key):
-            case.closing_reason = None
-        # Only cases whose clock has run a whole window, whether it starts at
-        # segment_since or (where a system keeps no segment date) at the opening.
-        judged = case.opened < (self.today - timedelta(days=400))
-        if (
-            case.closed is None
-            and case.segment
-            and judged
-            and dirt.roll("case-contact-overdue", key)
-        ):
-            window = 182 if case.segment == "A" else 365
-            start = self.as_of - timedelta(days=window + 20)
-            case.journal = [
-                j
-                for j in case.journal
-                if not (
-                    j.contact_type in ("personal_talk", "home_visit") and j.occurred_at >= start
-                )
-            ]
-            if case.segment_since and case.segment_since > start.date():
-                case.segment_since = start.date() - timedelta(days=30)
-        # Budgets are removed and inserted before any budget key is recorded: keys
-        # built from a position in the case (Tutoris) must stay valid.
-        if open_aid and dirt.roll("case-without-current-budget", key):
-            current = month_start(self.today)
-            case.budgets = [b for b in case.budgets if b.valid_from != current]
-        approved = [b for b in case.budgets if b.status == "approved"]
-        if len(approved) > 2 and dirt.roll("budget-overlap", key, record=False):
-            base = approved[len(approved) // 2]
-            extra = Budget(
-                self._id("budget"),
-                base.valid_from + timedelta(days=14),
-                month_end(add_months(base.valid_from, 1)) - timedelta(days=14),
-                "approved",
-                base.modified,
-            )
-            extra.items.append(Item(self._id("item"), "SIL", "expense", 15000))
-            case.budgets.insert(case.budgets.index(base) + 1, extra)
-            self.truth.inject("budget-overlap", keys.budget(group, case, extra))
-        for budget in case.budgets:
-            item = budget.items[-1]
-            if item.kind == "expense" and dirt.roll(
-                "budget-amount-negative", keys.item(group, case, budget, item)
-            ):
-                item.amount = -item.amount
-        for entry in case.journal:
-            if entry.contact_type == "personal_talk" and entry.duration is not None:
-                if dirt.roll("talk-without-duration", keys.journal(group, case, entry)):
-                    entry.duration = None
-            elif entry.contact_type == "note" and dirt.roll(
-                "duration-on-note", keys.journal(group, case, entry)
-            ):
-                entry.duration = 15
-
-    def _person_dirt(self, rng: random.Random, group: Group) -> None:
-        dirt, keys = self.dirt, self.keys
-        leads_of_open_aid = {
-            m.person
-            for c in group.cases
-            if c.closed is None and c.domain == "economic_aid"
-            for m in c.members
-            if m.role == "lead"
-        }
-        for person in group.persons:
-            if person.expired:
-                continue
-            key = keys.person(group, person)
-            if person.ahvn13 and dirt.roll("ahvn13-check-digit", key):
-                digit = int(person.ahvn13[-1])
-                person.ahvn13 = person.ahvn13[:-1] + str(
-                    (digit + 1 + dirt.pick("ahvn13-check-digit", key, 8)) % 10
-                )
-                person.ahv_valid = False
-            elif person.no not in leads_of_open_aid and dirt.roll("birth-date-unknown", key):
-                person.birth_date = None
-                person.birth_precision = "unknown"
-            if person.no in leads_of_open_aid and person.addresses:
-                last = person.addresses[-1]
-                if last.valid_to is None and dirt.roll("lead-without-current-address", key):
-                    last.valid_to = self.today - timedelta(days=40)
-                    if last.valid_to < last.valid_from:
-                        last.valid_from = last.valid_to - timedelta(days=200)
-            if len(person.addresses) >= 2 and dirt.roll(
-                "address-overlap", keys.address(group, person, person.addresses[-1])
-            ):
-                previous, latest = person.addresses[-2], person.addresses[-1]
-                if previous.valid_to is not None:
-                    latest.valid_from = previous.valid_to - timedelta(days=20)
-
-
-def _age(born: date, at: date) -> int:
-    return at.year - born.year - ((at.month, at.day) < (born.month, born.day))
-
-
-def _add_years(day: date, years: int) -> date:
-    try:
-        return day.replace(year=day.year + years)
-    except ValueError:
-        return day.replace(year=day.year + years, day=28)
 
 
 def mark_expired_persons(group: Group) -> None:
@@ -1184,6 +811,4 @@ def count_group(truth: Truth, group: Group) -> None:
         tally("documents", [(d.no, None) for d in case.documents], case.expired)
 
 
-def chf(centimes: int) -> Decimal:
-    """Centimes as a CHF decimal with two places."""
-    return Decimal(centimes).scaleb(-2)
+__all__ = ["Population", "count_group", "mark_expired_persons"]

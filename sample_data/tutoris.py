@@ -29,7 +29,8 @@ from typing import IO, Any, TypeVar
 from lxml import etree
 
 from nffs_migration.sample_data.dirt import Dirt
-from nffs_migration.sample_data.population import (
+from nffs_migration.sample_data.population import Population, count_group
+from nffs_migration.sample_data.records import (
     Address,
     Budget,
     Case,
@@ -41,9 +42,7 @@ from nffs_migration.sample_data.population import (
     Member,
     Payment,
     Person,
-    Population,
     Settings,
-    count_group,
 )
 from nffs_migration.sample_data.truth import Truth
 from nffs_migration.sample_data.tutoris_codes import (

@@ -12,7 +12,7 @@ import hashlib
 from pathlib import Path
 
 from nffs_migration.sample_data.dirt import Dirt
-from nffs_migration.sample_data.population import Case, Document, Group
+from nffs_migration.sample_data.records import Case, Document, Group
 from nffs_migration.sample_data.tutoris_codes import (
     DATEI_STAMM,
     DOKUMENT_TYP,

@@ -23,7 +23,8 @@ from nffs_migration.intermediate_format import TABLES, open_package
 from nffs_migration.sample_data import kiss as kiss_sample
 from nffs_migration.sample_data.dirt import Dirt, Level
 from nffs_migration.sample_data.generate import GeneratedSource, generate
-from nffs_migration.sample_data.population import Case, Population, Settings, Staff
+from nffs_migration.sample_data.population import Population
+from nffs_migration.sample_data.records import Case, Settings, Staff
 from nffs_migration.sample_data.truth import Truth
 
 
