@@ -11,18 +11,17 @@ folder), except the source's own files (the index itself).
 from __future__ import annotations
 
 import hashlib
-import mimetypes
 import re
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from nffs_migration.extractors.documents import DocumentCopier, suffix
 from nffs_migration.extractors.frames import Batch
 from nffs_migration.extractors.run import ExtractContext
 from nffs_migration.intermediate_format.findings import Finding
-from nffs_migration.intermediate_format.safepath import UnsafePath, resolve_within, safe_relative
+from nffs_migration.intermediate_format.safepath import UnsafePath, safe_relative
 from nffs_migration.intermediate_format.writer import StoredDocument
 
 STRING = pd.ArrowDtype(pa.string())
@@ -66,7 +65,7 @@ class Copier:
     def __init__(self, context: ExtractContext, folder: Path | None) -> None:
         self.ctx = context
         self.folder = folder
-        self.seen_content: dict[str, str] = {}
+        self.copier = DocumentCopier(context, folder)
         self.listed: set[str] = set()
 
     def copy(
@@ -77,39 +76,12 @@ class Copier:
             name = listed_name(value)
             if name is not None:
                 self.listed.add(name)
-        wanted: list[tuple[int, str, Path]] = []
-        unsafe = np.zeros(batch.read, dtype=bool)
-        missing = np.zeros(batch.read, dtype=bool)
-        for index, (key, owner, value) in enumerate(zip(batch.keys, owners, files, strict=True)):
-            if not batch.keep[index]:
-                continue
-            if value is None or self.folder is None:
-                missing[index] = True
-                continue
-            try:
-                source = resolve_within(self.folder, safe_relative(value, windows=True))
-            except UnsafePath:
-                unsafe[index] = True
-                continue
-            if not source.is_file():
-                missing[index] = True
-                continue
-            wanted.append((index, package_name(owner or "_", key, source.suffix), source))
-        batch.reject(unsafe, "document-path-unsafe")
-        batch.reject(missing, "document-file-missing")
-        copies = self.ctx.add_documents([(name, source) for _, name, source in wanted])
-        stored: list[StoredDocument | None] = [None] * batch.read
-        for (index, _, _), document in zip(wanted, copies, strict=True):
-            stored[index] = document
-            key = batch.keys[index]
-            if document.size_bytes == 0:
-                batch.findings.append(self.ctx.finding("document-empty", "documents", key, "file"))
-            elif document.sha256 in self.seen_content:
-                batch.findings.append(
-                    self.ctx.finding("document-duplicate-content", "documents", key, "file")
-                )
-            else:
-                self.seen_content[document.sha256] = key
+        names = [
+            package_name(owner or "_", key, suffix(value))
+            for owner, key, value in zip(owners, batch.keys, files, strict=True)
+        ]
+        stored = self.copier.copy(batch, files, names)
+        self.copier.report_contents(batch, stored)
         return stored
 
     def unlisted(self, own_files: set[Path]) -> list[Finding]:
@@ -129,16 +101,4 @@ class Copier:
         return findings
 
 
-def document_columns(stored: list[StoredDocument | None]) -> dict[str, pd.Series]:
-    """The file columns of the documents table from the stored copies."""
-    return {
-        "file": pd.Series([d.file if d else None for d in stored], dtype=STRING),
-        "media_type": pd.Series(
-            [mimetypes.guess_type(d.file)[0] if d else None for d in stored], dtype=STRING
-        ),
-        "size_bytes": pd.Series([d.size_bytes if d else None for d in stored], dtype="Int64"),
-        "sha256": pd.Series([d.sha256 if d else None for d in stored], dtype=STRING),
-    }
-
-
-__all__ = ["Copier", "document_columns", "listed_name", "package_name"]
+__all__ = ["Copier", "listed_name", "package_name"]

@@ -14,7 +14,6 @@ content seen before are reported (`document-empty`, `document-duplicate-content`
 from __future__ import annotations
 
 import io
-import mimetypes
 import re
 from collections.abc import Iterator
 from pathlib import Path, PureWindowsPath
@@ -25,9 +24,9 @@ import sqlalchemy as sa
 
 from nffs_migration.errors import ConfigurationError, SourceError, SourceUnavailable
 from nffs_migration.extractors.base import Chunk
+from nffs_migration.extractors.documents import DocumentCopier, document_columns
 from nffs_migration.extractors.frames import LIVE, MISSING, Batch, lookup
-from nffs_migration.extractors.kiss.source import STRING, SYSTEM, KissRun
-from nffs_migration.intermediate_format.safepath import UnsafePath, resolve_within, safe_relative
+from nffs_migration.extractors.kiss.source import SYSTEM, KissRun
 from nffs_migration.intermediate_format.writer import StoredDocument
 
 TABLE = "DmtDokument"
@@ -51,7 +50,7 @@ class Documents:
     def __init__(self, run: KissRun) -> None:
         self.run = run
         self.share: Path | None = run.options.documents
-        self.seen_content: set[str] = set()
+        self.copier = DocumentCopier(run.ctx, self.share)
 
     def chunks(self) -> Iterator[Chunk]:
         """The documents in source-key order, their files copied into the package."""
@@ -117,8 +116,13 @@ class Documents:
             index = row_of[number]
             name = f"{folder[index]}/{number}{suffix(names[index])}"
             stored[index] = self.run.ctx.add_document(name, io.BytesIO(content))
-        self.copy_from_share(batch, frame, folder, stored)
-        self.report_contents(batch, stored)
+        paths = frame["DateiPfad"].tolist()
+        on_share = [
+            f"{place}/{key}{suffix(path)}"
+            for place, key, path in zip(folder, batch.keys, paths, strict=True)
+        ]
+        self.copier.copy(batch, paths, on_share, stored)
+        self.copier.report_contents(batch, stored)
         return stored
 
     def blobs(self, ids: list[int]) -> Iterator[tuple[int, bytes | None]]:
@@ -148,69 +152,5 @@ class Documents:
                 f"reading {TABLE} contents failed ({type(exc.orig).__name__})"
             ) from None
 
-    def copy_from_share(
-        self,
-        batch: Batch,
-        frame: pd.DataFrame,
-        folder: np.ndarray,
-        stored: list[StoredDocument | None],
-    ) -> None:
-        """Rows without content: their file on the share, or a reject."""
-        paths = frame["DateiPfad"].to_numpy(dtype=object, na_value=None)
-        unsafe = np.zeros(batch.read, dtype=bool)
-        missing = np.zeros(batch.read, dtype=bool)
-        wanted: list[tuple[int, str, Path]] = []
-        for index in np.flatnonzero(batch.keep):
-            if stored[index] is not None:
-                continue
-            path = paths[index]
-            if path is None or self.share is None:
-                missing[index] = True
-                continue
-            try:
-                source = resolve_within(self.share, safe_relative(str(path), windows=True))
-            except UnsafePath:
-                unsafe[index] = True
-                continue
-            if not source.is_file():
-                missing[index] = True
-                continue
-            name = f"{folder[index]}/{batch.keys[index]}{suffix(source.name)}"
-            wanted.append((int(index), name, source))
-        batch.reject(unsafe, "document-path-unsafe")
-        batch.reject(missing, "document-file-missing")
-        copies = self.run.ctx.add_documents([(name, source) for _, name, source in wanted])
-        for (row, _, _), document in zip(wanted, copies, strict=True):
-            stored[row] = document
 
-    def report_contents(self, batch: Batch, stored: list[StoredDocument | None]) -> None:
-        """Empty files and contents seen before, in source-key order."""
-        ctx = self.run.ctx
-        for index in np.flatnonzero(batch.keep):
-            document = stored[index]
-            if document is None:
-                continue
-            key = batch.keys[index]
-            if document.size_bytes == 0:
-                batch.findings.append(ctx.finding("document-empty", "documents", key, "file"))
-            elif document.sha256 in self.seen_content:
-                batch.findings.append(
-                    ctx.finding("document-duplicate-content", "documents", key, "file")
-                )
-            else:
-                self.seen_content.add(document.sha256)
-
-
-def document_columns(stored: list[StoredDocument | None]) -> dict[str, pd.Series]:
-    """The file columns of the documents table from the stored copies."""
-    return {
-        "file": pd.Series([d.file if d else None for d in stored], dtype=STRING),
-        "media_type": pd.Series(
-            [mimetypes.guess_type(d.file)[0] if d else None for d in stored], dtype=STRING
-        ),
-        "size_bytes": pd.Series([d.size_bytes if d else None for d in stored], dtype="Int64"),
-        "sha256": pd.Series([d.sha256 if d else None for d in stored], dtype=STRING),
-    }
-
-
-__all__ = ["BLOB_IDS", "BLOB_ROWS", "Documents", "document_columns", "suffix"]
+__all__ = ["BLOB_IDS", "BLOB_ROWS", "Documents", "suffix"]

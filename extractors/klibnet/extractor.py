@@ -19,11 +19,9 @@ mark; addresses, memberships, budget positions and measures travel with their pa
 
 from __future__ import annotations
 
-import mimetypes
 from collections.abc import Iterator
 from datetime import datetime
 from importlib.resources.abc import Traversable
-from pathlib import Path
 from typing import ClassVar, Literal
 
 import numpy as np
@@ -41,6 +39,7 @@ from nffs_migration.extractors.base import (
     SourceProfile,
 )
 from nffs_migration.extractors.database import Database, profile_table
+from nffs_migration.extractors.documents import DocumentCopier, document_columns, suffix
 from nffs_migration.extractors.frames import (
     DELETED,
     EXPIRED,
@@ -52,8 +51,6 @@ from nffs_migration.extractors.frames import (
 )
 from nffs_migration.extractors.mapping import MAPPING_LISTS
 from nffs_migration.extractors.run import ExtractContext
-from nffs_migration.intermediate_format.safepath import UnsafePath, resolve_within, safe_relative
-from nffs_migration.intermediate_format.writer import StoredDocument
 from nffs_migration.resources import resource
 
 STRING = pd.ArrowDtype(pa.string())
@@ -274,7 +271,7 @@ class _Run:
         self.ctx = context
         self.mapper = context.mapper
         self.since = datetime.fromisoformat(options.since) if options.since else None
-        self.seen_content: dict[str, str] = {}
+        self.copier = DocumentCopier(context, options.documents)
 
     # -- reading ---------------------------------------------------------------------
 
@@ -731,7 +728,13 @@ class _Run:
                 lookup(frame["DossierID"], self.case_status),
                 orphan_reason="the case does not exist",
             )
-            stored = self.copy_documents(batch, frame["DossierID"], frame["Ablagepfad"], share)
+            paths = frame["Ablagepfad"].tolist()
+            names = [
+                f"{case}/{key}{suffix(path)}"
+                for case, key, path in zip(frame["DossierID"], batch.keys, paths, strict=True)
+            ]
+            stored = self.copier.copy(batch, paths, names)
+            self.copier.report_contents(batch, stored)
             yield batch.chunk(
                 {
                     "document_id": self.ids(frame["DokumentID"]),
@@ -747,56 +750,3 @@ class _Run:
                     **document_columns(stored),
                 }
             )
-
-    def copy_documents(
-        self, batch: Batch, cases: pd.Series, paths: pd.Series, share: Path | None
-    ) -> list[StoredDocument | None]:
-        """Check every kept row's path, reject the unsafe and missing, copy the rest."""
-        wanted: list[tuple[int, str, Path]] = []
-        unsafe = np.zeros(batch.read, dtype=bool)
-        missing = np.zeros(batch.read, dtype=bool)
-        for index, (key, case_key, path) in enumerate(
-            zip(batch.keys, cases.tolist(), paths.tolist(), strict=True)
-        ):
-            if not batch.keep[index]:
-                continue
-            if path is None or path is pd.NA or share is None:
-                missing[index] = True
-                continue
-            try:
-                source = resolve_within(share, safe_relative(str(path), windows=True))
-            except UnsafePath:
-                unsafe[index] = True
-                continue
-            if not source.is_file():
-                missing[index] = True
-                continue
-            wanted.append((index, f"{case_key}/{key}{source.suffix.lower()}", source))
-        batch.reject(unsafe, "document-path-unsafe")
-        batch.reject(missing, "document-file-missing")
-        copies = self.ctx.add_documents([(name, source) for _, name, source in wanted])
-        stored: list[StoredDocument | None] = [None] * batch.read
-        for (index, _, _), document in zip(wanted, copies, strict=True):
-            stored[index] = document
-            key = batch.keys[index]
-            if document.size_bytes == 0:
-                batch.findings.append(self.ctx.finding("document-empty", "documents", key, "file"))
-            elif document.sha256 in self.seen_content:
-                batch.findings.append(
-                    self.ctx.finding("document-duplicate-content", "documents", key, "file")
-                )
-            else:
-                self.seen_content[document.sha256] = key
-        return stored
-
-
-def document_columns(stored: list[StoredDocument | None]) -> dict[str, pd.Series]:
-    """The file columns of the documents table from the stored copies."""
-    return {
-        "file": pd.Series([d.file if d else None for d in stored], dtype=STRING),
-        "media_type": pd.Series(
-            [mimetypes.guess_type(d.file)[0] if d else None for d in stored], dtype=STRING
-        ),
-        "size_bytes": pd.Series([d.size_bytes if d else None for d in stored], dtype="Int64"),
-        "sha256": pd.Series([d.sha256 if d else None for d in stored], dtype=STRING),
-    }

@@ -12,21 +12,20 @@ reported as `document-unlisted-file` with its relative path as the source key.
 
 from __future__ import annotations
 
-import mimetypes
 import os
 from pathlib import Path, PurePosixPath
 
-import numpy as np
-import pandas as pd
-import pyarrow as pa
-
 from nffs_migration.extractors.base import Chunk
-from nffs_migration.extractors.frames import Batch
+from nffs_migration.extractors.documents import (
+    UNSAFE,
+    DocumentCopier,
+    document_columns,
+    suffix,
+)
 from nffs_migration.extractors.run import ExtractContext
 from nffs_migration.extractors.tutoris import columns as col
 from nffs_migration.extractors.tutoris.tables import PARENT, Builders, Columns, Work
-from nffs_migration.intermediate_format.safepath import UnsafePath, resolve_within, safe_relative
-from nffs_migration.intermediate_format.writer import StoredDocument
+from nffs_migration.intermediate_format.safepath import UnsafePath, safe_relative
 
 #: The document folder of a Tutoris export, walked for unlisted files even when unused.
 FOLDER = "dokumente"
@@ -40,7 +39,7 @@ class Documents:
         self.builders = builders
         self.root = root
         self.listed: set[str] = set()
-        self.seen_content: dict[str, str] = {}
+        self.copier = DocumentCopier(ctx, root)
         self.read = 0
 
     def _relative(self, datei: str | None) -> str | None:
@@ -59,7 +58,16 @@ class Documents:
         self.listed.update(r for r in relative if r is not None)
         w.exclude_by_status(PARENT)
         w.require_id()
-        stored = self.copy(w.batch, w["parent"].tolist(), w["datei"].tolist(), relative)
+        paths = [
+            None if not datei else UNSAFE if clean is None else PurePosixPath(clean)
+            for datei, clean in zip(w["datei"].tolist(), relative, strict=True)
+        ]
+        names = [
+            f"{case}/{key}{suffix(clean)}"
+            for case, key, clean in zip(w["parent"].tolist(), w.batch.keys, relative, strict=True)
+        ]
+        stored = self.copier.copy(w.batch, paths, names)
+        self.copier.report_contents(w.batch, stored)
         created = w.date(w["datum"], "created_at").values.astype(col.TIMESTAMP)
         return w.chunk(
             {
@@ -67,67 +75,9 @@ class Documents:
                 "title": w.name(w["titel"], "title"),
                 "doc_type": w.code("doc_type", w["typ"], "doc_type", required=False),
                 "created_at": created,
-                "file": col.text([d.file if d else None for d in stored]),
-                "media_type": col.text(
-                    [mimetypes.guess_type(d.file)[0] if d else None for d in stored]
-                ),
-                "size_bytes": pd.Series(
-                    pa.array([d.size_bytes if d else None for d in stored], pa.int64()),
-                    dtype=pd.ArrowDtype(pa.int64()),
-                ),
-                "sha256": col.text([d.sha256 if d else None for d in stored]),
+                **document_columns(stored),
             }
         )
-
-    def copy(
-        self,
-        batch: Batch,
-        cases: list[str],
-        paths: list[str | None],
-        relative: list[str | None],
-    ) -> list[StoredDocument | None]:
-        """Check every kept row's path, reject the unsafe and missing, copy the rest."""
-        root = self.root
-        wanted: list[tuple[int, str, Path]] = []
-        unsafe = np.zeros(batch.read, dtype=bool)
-        missing = np.zeros(batch.read, dtype=bool)
-        keys = batch.keys.tolist()
-        for index, (key, case, path, clean) in enumerate(
-            zip(keys, cases, paths, relative, strict=True)
-        ):
-            if not batch.keep[index]:
-                continue
-            if not path or root is None:
-                missing[index] = True
-                continue
-            if clean is None:
-                unsafe[index] = True
-                continue
-            try:
-                source = resolve_within(root, PurePosixPath(clean))
-            except UnsafePath:
-                unsafe[index] = True
-                continue
-            if not source.is_file():
-                missing[index] = True
-                continue
-            wanted.append((index, f"{case}/{key}{source.suffix.lower()}", source))
-        batch.reject(unsafe, "document-path-unsafe")
-        batch.reject(missing, "document-file-missing")
-        copies = self.ctx.add_documents([(name, source) for _, name, source in wanted])
-        stored: list[StoredDocument | None] = [None] * batch.read
-        for (index, _, _), document in zip(wanted, copies, strict=True):
-            stored[index] = document
-            key = keys[index]
-            if document.size_bytes == 0:
-                batch.findings.append(self.ctx.finding("document-empty", "documents", key, "file"))
-            elif document.sha256 in self.seen_content:
-                batch.findings.append(
-                    self.ctx.finding("document-duplicate-content", "documents", key, "file")
-                )
-            else:
-                self.seen_content[document.sha256] = key
-        return stored
 
     def unlisted(self) -> Chunk:
         """A chunk of no rows whose findings name the folder's files that nothing lists."""
