@@ -45,6 +45,12 @@ def status_series(keys: pd.Series, codes: np.ndarray | pd.Series | int) -> pd.Se
     return series[~series.index.duplicated(keep="last")]
 
 
+def present(keys: pd.Series, known: pd.Series) -> np.ndarray:
+    """True where a key is null or names a record of `known` (a lookup series)."""
+    values = pd.Series(keys.to_numpy(dtype=object, na_value=None))
+    return np.asarray(keys.isna().to_numpy() | values.isin(known.index).to_numpy(), dtype=bool)
+
+
 def lookup(keys: pd.Series, status: pd.Series) -> np.ndarray:
     """Status codes for a column of parent keys; `MISSING` where the parent does not exist."""
     found = status.reindex(keys.to_numpy(dtype=object, na_value=None))
@@ -144,4 +150,14 @@ class Batch:
         )
 
 
-__all__ = ["DELETED", "EXPIRED", "LIVE", "MISSING", "Batch", "as_mask", "lookup", "status_series"]
+__all__ = [
+    "DELETED",
+    "EXPIRED",
+    "LIVE",
+    "MISSING",
+    "Batch",
+    "as_mask",
+    "lookup",
+    "present",
+    "status_series",
+]

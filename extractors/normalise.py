@@ -298,6 +298,7 @@ __all__ = [
     "duration_minutes",
     "hours_to_minutes",
     "legacy_date",
+    "legacy_dates",
     "name",
     "names",
     "plain_text",
@@ -305,6 +306,13 @@ __all__ = [
     "text_date",
     "text_datetime",
 ]
+
+
+def legacy_dates(values: pd.Series) -> pd.Series:
+    """`legacy_date` for a column of dates: the sentinels (unknown, open end) as null."""
+    days = values.astype(pd.ArrowDtype(pa.date32()))
+    sentinel = days.isin([UNKNOWN_DATE, OPEN_END]).fillna(False).astype(bool)
+    return days.mask(sentinel)
 
 
 def names(values: pd.Series) -> pd.Series:

@@ -1,8 +1,9 @@
 """Digests of the packages extracted from fixed sources: a guard for refactoring.
 
-The packages of generated sources (every system, realistic dirt) and of the hand-written
-reference sources are reduced to one SHA-256 per table (its rows, in file order, as
-canonical JSON), per reject table, and of the manifest's accounting. Their content, not
+The packages of generated sources (every system, realistic dirt), of a delta batch after
+a round of work on them (the systems with deltas) and of the hand-written reference
+sources are reduced to one SHA-256 per table (its rows, in file order, as
+canonical JSON), per reject table, per key set, and of the manifest's accounting. Their content, not
 their Parquet bytes: a newer pyarrow writes other metadata, the same rows.
 
     python tests/package_digests.py --write   # after a change that means to change output
@@ -19,7 +20,7 @@ import shutil
 import sqlite3
 import sys
 import tempfile
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -52,6 +53,9 @@ def digest_package(path: Path) -> dict[str, str]:
             found[f"tables/{name}"] = _sha(rows)
         for name in sorted(manifest.rejects):
             found[f"rejects/{name}"] = _sha(package.rejects(name).to_pylist())
+        for name in sorted(manifest.key_sets):
+            keys = package.key_set(name)
+            found[f"keys/{name}"] = _sha(sorted(keys.to_pylist()) if keys is not None else None)
         found["accounting"] = _sha(
             {k: v.model_dump() for k, v in sorted(manifest.accounting.items())}
         )
@@ -63,7 +67,7 @@ def _sha(data: Any) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def _generated(system: str, work: Path) -> Path:
+def _generated(system: str, work: Path, *, delta: bool = False) -> Path:
     from nffs_migration.extractors import get_extractor
     from nffs_migration.extractors.base import SWISS_TIME
     from nffs_migration.extractors.run import extract_package
@@ -80,7 +84,30 @@ def _generated(system: str, work: Path) -> Path:
     as_of = datetime.fromisoformat(source.truth["generator"]["as_of"]).replace(tzinfo=SWISS_TIME)
     extractor = get_extractor(system)
     opts = extractor.options_class(service_id="0942", as_of=as_of, **options)
-    return extract_package(extractor, opts, work / "package").out
+    full = extract_package(extractor, opts, work / "package")
+    if not delta:
+        return full.out
+    # A round of work a day later, then the delta batch that carries it.
+    from nffs_migration.sample_data.changes import change_source
+
+    later = as_of + timedelta(days=1)
+    change_source(system, out if system == "tutoris" else options["source"], later, seed=21)
+    if system == "tutoris":
+        options["source"] = str(out / "export-delta.xml")
+    since = None if system == "tutoris" else full.manifest.batch.high_water_mark
+    opts = extractor.options_class(
+        service_id="0942",
+        as_of=later,
+        since=since,
+        previous=full.manifest.package_id,
+        sequence=2,
+        **options,
+    )
+    return extract_package(extractor, opts, work / "delta").out
+
+
+def _delta(system: str, work: Path) -> Path:
+    return _generated(system, work, delta=True)
 
 
 def _reference(system: str, work: Path) -> Path:
@@ -109,13 +136,19 @@ def _reference(system: str, work: Path) -> Path:
 
 
 SYSTEMS = ("klibnet", "kiss", "tutoris", "custom")
+#: The families with delta batches (custom sources are re-read whole).
+DELTA_SYSTEMS = ("klibnet", "kiss", "tutoris")
 
 
 def all_digests() -> dict[str, dict[str, str]]:
     """The digests of every fixed source's package."""
     result = {}
-    for kind, make in (("generated", _generated), ("reference", _reference)):
-        for system in SYSTEMS:
+    for kind, make, systems in (
+        ("generated", _generated, SYSTEMS),
+        ("reference", _reference, SYSTEMS),
+        ("delta", _delta, DELTA_SYSTEMS),
+    ):
+        for system in systems:
             with tempfile.TemporaryDirectory() as tmp:
                 result[f"{kind}/{system}"] = digest_package(make(system, Path(tmp)))
     return result

@@ -26,7 +26,8 @@ from nffs_migration.errors import ConfigurationError, SourceError, SourceUnavail
 from nffs_migration.extractors.base import Chunk
 from nffs_migration.extractors.documents import DocumentCopier, document_columns
 from nffs_migration.extractors.frames import LIVE, MISSING, Batch, lookup
-from nffs_migration.extractors.kiss.source import SYSTEM, KissRun
+from nffs_migration.extractors.kiss.index import KissRun
+from nffs_migration.extractors.kiss.source import SYSTEM
 from nffs_migration.intermediate_format.writer import StoredDocument
 
 TABLE = "DmtDokument"

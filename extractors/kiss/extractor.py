@@ -1,73 +1,49 @@
 """KiSS (Diartis, database 4.x) into the intermediate format.
 
-Reads the tables of `legacy-systems/kiss.md` through any SQLAlchemy URL, in chunks, and
-yields intermediate rows. Each service (`FaLeistung`) is a case; its file (`FaFall`)
-gives `file_number` and the case number (`FallNr`, or `FallNr/FaLeistungID` when the
-file holds several services). Decisions, in order:
+Reads the tables of `legacy-systems/kiss.md` through any SQLAlchemy URL, in chunks.
+The family's parts, as every family has them (`extractors/README.md`):
 
-1. exclusion by the parent: services closed before the retention cut-off with all that
-   hangs on them; persons who are members of services (plan rows, or the lead of a
-   service without a plan) that are all excluded, with their addresses;
-2. rejects: orphans, required codes that no mapping covers (a contact type, a
-   service-specific budget position type), missing required values, the same person
-   twice in a case, documents without content whose file is missing or whose path
-   leaves the share;
-3. normalisation with findings: AHV numbers, optional codes that no mapping covers
-   (null), references to staff that do not exist (null), durations in hours to minutes.
+- `source.py`: the database's tables, their columns and declared types;
+- `index.py`: the status maps (what is live, what is excluded by its parent) and, in a
+  delta, what changed;
+- `tables.py`: each table's rows into the format's rows (`households.py` the members of
+  a case, `documents.py` the blobs and files);
+- `mappings/`: the code lists.
 
-Households (`households.py`) and documents (`documents.py`) have their own modules;
-`source.py` holds the declared tables and the status maps. Delta batches (`since`) read
-the rows whose `Modified` is later; plan members travel with their plan or service,
-budget positions with their budget, cases with their file.
+Delta batches (`since`) read the rows whose `Modified` is later; plan members travel
+with their plan or service, budget positions with their budget, cases with their file.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import datetime
 from importlib.resources.abc import Traversable
 from typing import ClassVar, Literal
 
-import numpy as np
-import pandas as pd
-import pyarrow as pa
-import sqlalchemy as sa
-
-from nffs_migration.errors import SourceError
-from nffs_migration.extractors import normalise
-from nffs_migration.extractors.base import (
-    SWISS_TIME,
-    Chunk,
-    ExtractOptions,
-    SourceInfo,
-    SourceProfile,
-)
-from nffs_migration.extractors.database import Database, profile_table
-from nffs_migration.extractors.frames import Batch, lookup
-from nffs_migration.extractors.kiss.documents import Documents
-from nffs_migration.extractors.kiss.households import Households
+from nffs_migration.extractors.base import ExtractOptions
+from nffs_migration.extractors.database_family import DatabaseExtractor
 from nffs_migration.extractors.kiss.source import (
-    STRING,
+    CODE_COLUMNS,
+    MARKER_TABLE,
     SYSTEM,
-    KissRun,
-    dates,
-    pattern_key,
-    pick,
-    present,
+    TABLES,
+    VERSION,
 )
-from nffs_migration.extractors.kiss.tables import CODE_COLUMNS, TABLES
+from nffs_migration.extractors.kiss.tables import KissTables
 from nffs_migration.extractors.mapping import MAPPING_LISTS
-from nffs_migration.extractors.run import ExtractContext
 from nffs_migration.resources import resource
 
-VERSION = "4.x"
 
-
-class KissExtractor:
+class KissExtractor(DatabaseExtractor):
     """Extractor for KiSS databases."""
 
-    name: ClassVar[str] = "kiss"
+    name: ClassVar[str] = SYSTEM
     title: ClassVar[str] = "KiSS (Diartis) 4.x database"
+    label = "KiSS"
+    version = VERSION
+    marker_table = MARKER_TABLE
+    source_tables = TABLES
+    code_columns = CODE_COLUMNS
+    run_class = KissTables
     options_class: ClassVar[type[ExtractOptions]] = ExtractOptions
     mappings_dir: ClassVar[Traversable] = resource("nffs_migration.extractors.kiss", "mappings")
     mapping_lists: ClassVar[tuple[str, ...]] = MAPPING_LISTS
@@ -76,392 +52,5 @@ class KissExtractor:
     #: KiSS keeps no measures and no date the segment was set.
     not_kept: ClassVar[tuple[str, ...]] = ("measures", "cases.segment_since")
 
-    def _open(self, options: ExtractOptions) -> Database:
-        return Database.open(options.source, "BaPerson", "KiSS")
 
-    def describe(self, options: ExtractOptions) -> SourceInfo:
-        """A KiSS database reflects the moment it is read (or `--as-of`)."""
-        db = self._open(options)
-        try:
-            missing = [name for name in TABLES if not db.has_table(name)]
-        finally:
-            db.dispose()
-        if missing:
-            raise SourceError(f"not a KiSS 4.x database: tables {', '.join(missing)} are missing")
-        return SourceInfo(
-            SYSTEM,
-            VERSION,
-            options.as_of or datetime.now(SWISS_TIME),
-            description=f"{sa.make_url(options.source).get_backend_name()} database",
-            delta=bool(options.since),
-        )
-
-    def profile(self, options: ExtractOptions) -> SourceProfile:
-        """Row counts, fill rates, code frequencies and date ranges (never document contents)."""
-        db = self._open(options)
-        try:
-            tables = [
-                profile_table(db, name, columns, codes=CODE_COLUMNS.get(name, ()))
-                for name, columns in TABLES.items()
-            ]
-        finally:
-            db.dispose()
-        return SourceProfile(SYSTEM, VERSION, tables)
-
-    def extract(self, options: ExtractOptions, context: ExtractContext) -> Iterator[Chunk]:
-        """Yield every table's rows, parents before children."""
-        db = self._open(options)
-        try:
-            yield from _Run(db, options, context).chunks()
-        finally:
-            db.dispose()
-
-
-class _Run(KissRun):
-    """One extraction: the status maps, then each table in turn."""
-
-    def chunks(self) -> Iterator[Chunk]:
-        self.load_status()
-        yield from self.staff()
-        yield from self.persons()
-        yield from self.addresses()
-        yield from self.cases()
-        yield from Households(self).chunks()
-        yield from self.budgets()
-        yield from self.items()
-        yield from self.payments()
-        yield from self.journal()
-        yield from Documents(self).chunks()
-        # KiSS has no table for protection measures: `measures` stays empty.
-
-    def staff(self) -> Iterator[Chunk]:
-        units = self.db.read_all("XOrgUnit", {"OrgUnitID": "int", "ItemName": "str"})
-        unit_names = dict(
-            zip(
-                units["OrgUnitID"].to_numpy(dtype=object),
-                normalise.names(units["ItemName"]).to_numpy(dtype=object, na_value=None),
-                strict=True,
-            )
-        )
-        roles = self.mapper.tables.get("staff_role", {})
-        for frame in self.read("XUser"):
-            batch = Batch("staff", "XUser", frame, frame["UserID"])
-            unit = frame["OrgUnitID"].to_numpy(dtype=object, na_value=None)
-            keys = pd.Series([pattern_key(unit_names.get(u), roles) for u in unit], dtype=object)
-            role = self.code(batch, "staff_role", keys, "role", required=True)
-            yield batch.chunk(
-                {
-                    "staff_id": self.ids(frame["UserID"]),
-                    "source_system": SYSTEM,
-                    "source_key": batch.keys,
-                    "service_id": self.options.service_id,
-                    "short_name": normalise.names(frame["LogonName"]),
-                    "family_name": normalise.names(frame["LastName"]),
-                    "given_name": normalise.names(frame["FirstName"]),
-                    "role": role,
-                    "active": ~frame["IsLocked"].fillna(False).astype(bool),
-                }
-            )
-
-    def persons(self) -> Iterator[Chunk]:
-        for frame in self.read("BaPerson"):
-            batch = Batch("persons", "BaPerson", frame, frame["BaPersonID"])
-            batch.apply_status(lookup(frame["BaPersonID"], self.person_status))
-            sex, sex_missing = self.mapper.map_series("sex", frame["GeschlechtCode"])
-            sex = sex.fillna("3").mask(sex_missing)  # none recorded is unknown; never guessed
-            batch.reject(
-                sex.isna().to_numpy(), "unmapped-code", "sex: no mapping covers the source code"
-            )
-            family = normalise.names(frame["Name"])
-            capitals = (
-                (family.str.len() > 1) & (family.str.upper() == family) & family.str.isalpha()
-            )
-            for key in batch.kept_keys(capitals):
-                batch.findings.append(
-                    self.ctx.finding("name-all-caps", "persons", key, "family_name")
-                )
-            ahv = normalise.ahv_column(frame["AHVNummer"])
-            old = normalise.ahv_column(frame["AltAHVNummer"])
-            # The old-number field holds 11 digits; anything else there is left out.
-            old_invalid = old.wrong_format | old.wrong_check_digit | old.ahvn13.notna().to_numpy()
-            for rule, mask, field in (
-                ("ahvn13-check-digit", ahv.wrong_check_digit, "ahvn13"),
-                ("ahvn13-format", ahv.wrong_format, "ahvn13"),
-                ("ahvn13-format", old_invalid, "old_ahv_number"),
-            ):
-                for key in batch.kept_keys(mask):
-                    batch.findings.append(self.ctx.finding(rule, "persons", key, field))
-            birth = dates(frame["Geburtsdatum"])
-            yield batch.chunk(
-                {
-                    "person_id": self.ids(frame["BaPersonID"]),
-                    "source_system": SYSTEM,
-                    "source_key": batch.keys,
-                    "service_id": self.options.service_id,
-                    "family_name": family,
-                    "given_name": normalise.names(frame["Vorname"]),
-                    "birth_date": birth,
-                    "birth_date_precision": pd.Series(np.where(birth.isna(), "unknown", "day")),
-                    "sex": sex,
-                    "ahvn13": ahv.ahvn13,
-                    "old_ahv_number": old.old.fillna(ahv.old),
-                    "marital_status": self.code(
-                        batch,
-                        "marital_status",
-                        frame["ZivilstandCode"],
-                        "marital_status",
-                        required=False,
-                    ),
-                    "nationality": self.code(
-                        batch,
-                        "nationality",
-                        frame["NationalitaetCode"],
-                        "nationality",
-                        required=False,
-                    ),
-                    "residence_permit": self.code(
-                        batch,
-                        "residence_permit",
-                        frame["AufenthaltsstatusCode"],
-                        "residence_permit",
-                        required=False,
-                    ),
-                    "language": self.code(
-                        batch, "language", frame["Sprache"], "language", required=False
-                    ),
-                    "death_date": dates(frame["Sterbedatum"]),
-                }
-            )
-
-    def addresses(self) -> Iterator[Chunk]:
-        for frame in self.read("BaAdresse"):
-            batch = Batch("addresses", "BaAdresse", frame, frame["BaAdresseID"])
-            batch.apply_status(
-                lookup(frame["BaPersonID"], self.person_status),
-                orphan_reason="the person does not exist",
-            )
-            yield batch.chunk(
-                {
-                    "address_id": self.ids(frame["BaAdresseID"]),
-                    "source_system": SYSTEM,
-                    "source_key": batch.keys,
-                    "service_id": self.options.service_id,
-                    "person_id": self.ids(frame["BaPersonID"]),
-                    "street": normalise.names(frame["Strasse"]),
-                    "house_number": normalise.names(frame["HausNr"]),
-                    "postal_code": normalise.names(frame["PLZ"]),
-                    "town": normalise.names(frame["Ort"]),
-                    "commune_number": frame["BfsGemeindeNr"],
-                    "valid_from": dates(frame["DatumVon"]),
-                    "valid_to": dates(frame["DatumBis"]),
-                }
-            )
-
-    def cases(self) -> Iterator[Chunk]:
-        for frame in self.read("FaLeistung", changed=False):
-            frame = self.with_parent(frame, "FaLeistungID", self.changed_services)
-            if self.since is not None:
-                self.track(frame)
-            batch = Batch("cases", "FaLeistung", frame, frame["FaLeistungID"])
-            batch.apply_status(lookup(frame["FaLeistungID"], self.case_status))
-            file_id = frame["FaFallID"]
-            batch.reject(
-                ~present(file_id, self.file_numbers) | file_id.isna().to_numpy(),
-                "orphan-record",
-                "the file (FaFall) does not exist",
-            )
-            file_number = pick(self.file_numbers, file_id).astype(STRING)
-            batch.reject(
-                file_number.isna().to_numpy(), "missing-required", "case_number: no FallNr"
-            )
-            domain = self.code(batch, "domain", frame["FaProzessCode"], "domain", required=True)
-            batch.reject(
-                frame["DatumVon"].isna().to_numpy(),
-                "missing-required",
-                "opened_on: no opening date in the source",
-            )
-            shared = (pick(self.services_per_file, file_id).fillna(1).astype(int) > 1).to_numpy()
-            own = file_number + "/" + frame["FaLeistungID"].astype("Int64").astype(STRING)
-            yield batch.chunk(
-                {
-                    "case_id": self.ids(frame["FaLeistungID"]),
-                    "source_system": SYSTEM,
-                    "source_key": batch.keys,
-                    "service_id": self.options.service_id,
-                    "case_number": own.where(shared, file_number),
-                    "domain": domain,
-                    "opened_on": dates(frame["DatumVon"]),
-                    "closed_on": dates(frame["DatumBis"]),
-                    "closing_reason": self.code(
-                        batch,
-                        "closing_reason",
-                        frame["FaAbschlussgrundCode"],
-                        "closing_reason",
-                        required=False,
-                    ),
-                    "responsible_staff_id": self.ref_ids(
-                        frame["UserID"], self.staff_ids, batch, "responsible_staff_id"
-                    ),
-                    "segment": self.code(
-                        batch, "segment", frame["Segment"], "segment", required=False
-                    ),
-                    "file_number": file_number,
-                }
-            )
-
-    def budgets(self) -> Iterator[Chunk]:
-        for frame in self.read("BgBudget"):
-            batch = Batch("budgets", "BgBudget", frame, frame["BgBudgetID"])
-            plans = frame["BgFinanzplanID"]
-            batch.apply_status(
-                lookup(plans, self.plan_status),
-                orphan_reason="the financial plan or its service does not exist",
-            )
-            status = self.code(
-                batch, "budget_status", frame["BgBewilligungStatusCode"], "status", required=True
-            )
-            start, end, valid = month_bounds(frame["Jahr"], frame["Monat"])
-            batch.reject(~valid, "missing-required", "valid_from: no valid Jahr/Monat")
-            yield batch.chunk(
-                {
-                    "budget_id": self.ids(frame["BgBudgetID"]),
-                    "source_system": SYSTEM,
-                    "source_key": batch.keys,
-                    "service_id": self.options.service_id,
-                    "case_id": self.ids(pick(self.plan_service, plans)),
-                    "valid_from": start,
-                    "valid_to": end,
-                    "status": status,
-                }
-            )
-
-    def items(self) -> Iterator[Chunk]:
-        for frame in self.read("BgPosition"):
-            frame = self.with_parent(frame, "BgBudgetID", self.changed_budgets)
-            batch = Batch("budget_items", "BgPosition", frame, frame["BgPositionID"])
-            batch.apply_status(
-                lookup(frame["BgBudgetID"], self.budget_status),
-                orphan_reason="the budget does not exist",
-            )
-            types = frame["BgPositionsartID"]
-            batch.reject(
-                ~present(types, self.position_types) | types.isna().to_numpy(),
-                "dangling-reference",
-                "position: the position type (BgPositionsart) does not exist",
-            )
-            position = self.code(
-                batch,
-                "budget_position",
-                self.position_keys("budget_position", types),
-                "position",
-                required=True,
-            )
-            category = pick(self.position_types["BgKategorieCode"], types)
-            kind = self.code(batch, "item_kind", category, "kind", required=True)
-            batch.reject(
-                frame["Betrag"].isna().to_numpy(), "missing-required", "amount_chf: no amount"
-            )
-            yield batch.chunk(
-                {
-                    "budget_item_id": self.ids(frame["BgPositionID"]),
-                    "source_system": SYSTEM,
-                    "source_key": batch.keys,
-                    "service_id": self.options.service_id,
-                    "budget_id": self.ids(frame["BgBudgetID"]),
-                    "position": position,
-                    "kind": kind,
-                    "amount_chf": frame["Betrag"],
-                }
-            )
-
-    def payments(self) -> Iterator[Chunk]:
-        for frame in self.read("KbBuchung"):
-            batch = Batch("payments", "KbBuchung", frame, frame["KbBuchungID"])
-            batch.apply_status(
-                lookup(frame["FaLeistungID"], self.case_status),
-                orphan_reason="the service does not exist",
-            )
-            status = self.code(
-                batch, "payment_status", frame["KbBuchungStatusCode"], "status", required=True
-            )
-            batch.reject(
-                (frame["Betrag"].isna() | frame["Valutadatum"].isna()).to_numpy(),
-                "missing-required",
-                "amount_chf or value_date missing",
-            )
-            types = frame["BgPositionsartID"]
-            known = present(types, self.position_types)
-            for key in batch.kept_keys(~known):
-                batch.findings.append(
-                    self.ctx.finding("dangling-reference", "payments", key, "category")
-                )
-            keys = self.position_keys("payment_category", types.mask(~known))
-            yield batch.chunk(
-                {
-                    "payment_id": self.ids(frame["KbBuchungID"]),
-                    "source_system": SYSTEM,
-                    "source_key": batch.keys,
-                    "service_id": self.options.service_id,
-                    "case_id": self.ids(frame["FaLeistungID"]),
-                    "value_date": dates(frame["Valutadatum"]),
-                    "amount_chf": frame["Betrag"],
-                    "category": self.code(
-                        batch, "payment_category", keys, "category", required=False
-                    ),
-                    "recipient": normalise.names(frame["Empfaenger"]),
-                    "status": status,
-                }
-            )
-
-    def journal(self) -> Iterator[Chunk]:
-        for frame in self.read("FaJournal"):
-            batch = Batch("journal_entries", "FaJournal", frame, frame["FaJournalID"])
-            batch.apply_status(
-                lookup(frame["FaLeistungID"], self.case_status),
-                orphan_reason="the service does not exist",
-            )
-            contact = self.code(
-                batch, "contact_type", frame["KontaktartCode"], "contact_type", required=True
-            )
-            batch.reject(
-                frame["DatumZeit"].isna().to_numpy(), "missing-required", "occurred_at: no date"
-            )
-            yield batch.chunk(
-                {
-                    "journal_entry_id": self.ids(frame["FaJournalID"]),
-                    "source_system": SYSTEM,
-                    "source_key": batch.keys,
-                    "service_id": self.options.service_id,
-                    "case_id": self.ids(frame["FaLeistungID"]),
-                    "occurred_at": frame["DatumZeit"],
-                    "staff_id": self.ref_ids(frame["UserID"], self.staff_ids, batch, "staff_id"),
-                    "contact_type": contact,
-                    "duration_minutes": minutes(frame["DauerStd"]),
-                    "subject": frame["Stichwort"],
-                    "text": frame["Text"].map(normalise.plain_text, na_action="ignore"),
-                }
-            )
-
-
-def month_bounds(years: pd.Series, months: pd.Series) -> tuple[pd.Series, pd.Series, np.ndarray]:
-    """First and last day of each budget month, and where `Jahr`/`Monat` make a month."""
-    year = years.astype("Int64").fillna(0).to_numpy(dtype=np.int64)
-    month = months.astype("Int64").fillna(0).to_numpy(dtype=np.int64)
-    valid = (year >= 1900) & (year <= 9998) & (month >= 1) & (month <= 12)
-    number = np.where(valid, (year - 1970) * 12 + month - 1, 0)
-    first = number.astype("datetime64[M]").astype("datetime64[D]")
-    last = (number + 1).astype("datetime64[M]").astype("datetime64[D]") - np.timedelta64(1, "D")
-    kind = pd.ArrowDtype(pa.date32())
-    start = pd.Series(pa.array(first, pa.date32()), dtype=kind).mask(~valid)
-    end = pd.Series(pa.array(last, pa.date32()), dtype=kind).mask(~valid)
-    return start, end, valid
-
-
-def minutes(hours: pd.Series) -> pd.Series:
-    """Decimal hours to whole minutes (`normalise.hours_to_minutes`, once per distinct value)."""
-    values = hours.to_numpy(dtype=object, na_value=None)
-    table = {value: normalise.hours_to_minutes(value) for value in set(values) if value is not None}
-    return pd.Series([table.get(v) if v is not None else None for v in values], dtype="Int64")
-
-
-__all__ = ["KissExtractor", "minutes", "month_bounds"]
+__all__ = ["KissExtractor"]

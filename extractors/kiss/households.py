@@ -20,8 +20,8 @@ import pandas as pd
 
 from nffs_migration.extractors.base import Chunk
 from nffs_migration.extractors.frames import Batch, lookup
-from nffs_migration.extractors.kiss.source import SYSTEM, KissRun, pick
-from nffs_migration.extractors.kiss.tables import TABLES
+from nffs_migration.extractors.kiss.index import KissRun, pick
+from nffs_migration.extractors.kiss.source import SYSTEM, TABLES
 
 #: The source table the lead-only members are accounted under.
 LEAD_SOURCE = "FaLeistung.BaPersonID"
@@ -87,8 +87,7 @@ class Households:
     def plan_members(self) -> Iterator[Chunk]:
         """The rows of the financial plans (with their plan or service in a delta)."""
         run = self.run
-        order = ("BgFinanzplanID", "BaPersonID", "IstUnterstuetzt")
-        for frame in run.read("BgFinanzplan_BaPerson", order=order):
+        for frame in run.read("BgFinanzplan_BaPerson"):
             service = pick(run.plan_service, frame["BgFinanzplanID"])
             if run.changed_plans is not None and run.changed_services is not None:
                 travels = frame["BgFinanzplanID"].isin(run.changed_plans).fillna(False) | (
