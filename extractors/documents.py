@@ -18,6 +18,7 @@ documents table its file columns from the stored copies.
 from __future__ import annotations
 
 import mimetypes
+import re
 from collections.abc import Sequence
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Final
@@ -32,6 +33,8 @@ from nffs_migration.intermediate_format.safepath import UnsafePath, resolve_with
 from nffs_migration.intermediate_format.writer import StoredDocument
 
 STRING = pd.ArrowDtype(pa.string())
+#: A plain file extension: a dot, then one to ten letters or digits.
+_SUFFIX = re.compile(r"^\.[a-z0-9]{1,10}$")
 #: A path the family already found to leave its folder.
 UNSAFE: Final = object()
 
@@ -112,10 +115,15 @@ class DocumentCopier:
 
 
 def suffix(path: object) -> str:
-    """The lower-case extension of a path as a source writes it (Windows or POSIX)."""
+    """The lower-case extension of a path as a source writes it (Windows or POSIX).
+
+    Only a plain extension (`.pdf`, `.docx`) names the file in the package; anything
+    else (blanks, punctuation, an overlong tail) gives none.
+    """
     if path is None or path is pd.NA or path is UNSAFE:
         return ""
-    return PureWindowsPath(str(path)).suffix.lower()
+    ext = PureWindowsPath(str(path)).suffix.lower()
+    return ext if _SUFFIX.match(ext) else ""
 
 
 def document_columns(stored: list[StoredDocument | None]) -> dict[str, pd.Series]:

@@ -14,9 +14,8 @@ content seen before are reported (`document-empty`, `document-duplicate-content`
 from __future__ import annotations
 
 import io
-import re
 from collections.abc import Iterator
-from pathlib import Path, PureWindowsPath
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -24,7 +23,7 @@ import sqlalchemy as sa
 
 from nffs_migration.errors import ConfigurationError, SourceError, SourceUnavailable
 from nffs_migration.extractors.base import Chunk
-from nffs_migration.extractors.documents import DocumentCopier, document_columns
+from nffs_migration.extractors.documents import DocumentCopier, document_columns, suffix
 from nffs_migration.extractors.frames import LIVE, MISSING, Batch, lookup
 from nffs_migration.extractors.kiss.index import KissRun
 from nffs_migration.extractors.kiss.source import SYSTEM
@@ -34,15 +33,6 @@ TABLE = "DmtDokument"
 #: Ids per blob query, and blobs the cursor holds at a time.
 BLOB_IDS = 500
 BLOB_ROWS = 16
-_SUFFIX = re.compile(r"^\.[a-z0-9]{1,10}$")
-
-
-def suffix(name: object) -> str:
-    """The lower-case extension of a file name (Windows or POSIX), or '' when odd."""
-    if name is None or name is pd.NA:
-        return ""
-    ext = PureWindowsPath(str(name)).suffix.lower()
-    return ext if _SUFFIX.match(ext) else ""
 
 
 class Documents:
