@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import pandas as pd
 import pyarrow as pa
@@ -36,6 +36,7 @@ from nffs_migration.extractors.base import (
 from nffs_migration.extractors.database import Database, profile_table
 from nffs_migration.extractors.frames import Batch, present
 from nffs_migration.extractors.run import ExtractContext
+from nffs_migration.intermediate_format.definition import TABLES
 
 STRING = pd.ArrowDtype(pa.string())
 
@@ -53,11 +54,13 @@ def local_mark(since: str | None) -> datetime | None:
 class DatabaseRun:
     """One extraction from a legacy database: reading, ids, references and codes.
 
-    Subclasses declare `source_tables`, `change_marker` and, for tables without a key
+    Subclasses declare `system`, `source_tables`, `change_marker` and, for tables without a key
     column, the columns that order their rows (`row_order`); they add the status maps
     (`load_status`) and the table builders (`chunks`).
     """
 
+    #: The system's name in `source_system`.
+    system: ClassVar[str]
     source_tables: ClassVar[dict[str, dict[str, str]]]
     #: The column that records a row's last change; delta batches filter on it.
     change_marker: ClassVar[str]
@@ -141,6 +144,18 @@ class DatabaseRun:
         for key in batch.kept_keys(dangling):
             batch.findings.append(self.ctx.finding("dangling-reference", batch.table, key, field))
         return self.ids(keys.mask(dangling))
+
+    def rows(self, batch: Batch, ids: pd.Series, columns: dict[str, Any]) -> Chunk:
+        """The batch's chunk: its ids, where the records come from, and the table's columns."""
+        return batch.chunk(
+            {
+                TABLES[batch.table].primary_key: ids,
+                "source_system": self.system,
+                "source_key": batch.keys,
+                "service_id": self.options.service_id,
+                **columns,
+            }
+        )
 
     def code(
         self, batch: Batch, list_name: str, values: pd.Series, field: str, *, required: bool

@@ -101,6 +101,14 @@ class Batch:
             self.rejects.append((key, rule, text))
         self.keep &= ~selected
 
+    def require(self, values: pd.Series | list[pd.Series], reason: str) -> None:
+        """Reject the kept records where a required value (any of `values`) is missing."""
+        columns = values if isinstance(values, list) else [values]
+        missing = np.zeros(len(self.frame), dtype=bool)
+        for column in columns:
+            missing |= column.isna().to_numpy(dtype=bool)
+        self.reject(missing, "missing-required", reason)
+
     def exclude(self, mask: np.ndarray | pd.Series, rule: str) -> None:
         """Exclude the kept records where `mask` is true under `rule`."""
         selected = self.keep & as_mask(mask)

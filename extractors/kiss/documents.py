@@ -26,7 +26,6 @@ from nffs_migration.extractors.base import Chunk
 from nffs_migration.extractors.documents import DocumentCopier, document_columns, suffix
 from nffs_migration.extractors.frames import LIVE, MISSING, Batch, lookup
 from nffs_migration.extractors.kiss.index import KissRun
-from nffs_migration.extractors.kiss.source import SYSTEM
 from nffs_migration.intermediate_format.writer import StoredDocument
 
 TABLE = "DmtDokument"
@@ -76,12 +75,10 @@ class Documents:
                 ),
             )
             stored = self.store(batch, frame, folder)
-            yield batch.chunk(
+            yield run.rows(
+                batch,
+                run.ids(frame["DmtDokumentID"]),
                 {
-                    "document_id": run.ids(frame["DmtDokumentID"]),
-                    "source_system": SYSTEM,
-                    "source_key": batch.keys,
-                    "service_id": run.options.service_id,
                     "case_id": run.ids(frame["FaLeistungID"]),
                     "person_id": run.ids(person),
                     "title": frame["Stichwort"],
@@ -90,7 +87,7 @@ class Documents:
                     ),
                     "created_at": frame["Created"],
                     **document_columns(stored),
-                }
+                },
             )
 
     def store(

@@ -21,7 +21,7 @@ import pandas as pd
 from nffs_migration.extractors.base import Chunk
 from nffs_migration.extractors.frames import Batch, lookup
 from nffs_migration.extractors.kiss.index import KissRun, pick
-from nffs_migration.extractors.kiss.source import SYSTEM, TABLES
+from nffs_migration.extractors.kiss.source import TABLES
 
 #: The source table the lead-only members are accounted under.
 LEAD_SOURCE = "FaLeistung.BaPersonID"
@@ -174,19 +174,17 @@ class Households:
             else:
                 self.seen.add(pair)
         batch.reject(duplicate, "duplicate-key", "the person is listed twice in the case")
-        return batch.chunk(
+        return run.rows(
+            batch,
+            run.ctx.record_ids(batch.keys),
             {
-                "case_member_id": run.ctx.record_ids(batch.keys),
-                "source_system": SYSTEM,
-                "source_key": batch.keys,
-                "service_id": run.options.service_id,
                 "case_id": run.ids(service),
                 "person_id": run.ids(person),
                 "role": role,
                 "valid_from": valid[0],
                 "valid_to": valid[1],
                 "supported": supported,
-            }
+            },
         )
 
 

@@ -18,7 +18,7 @@ import pandas as pd
 from nffs_migration.extractors import normalise
 from nffs_migration.extractors.database_family import STRING, DatabaseRun
 from nffs_migration.extractors.frames import EXPIRED, LIVE, MISSING, lookup, status_series
-from nffs_migration.extractors.kiss.source import CHANGE_MARKER, TABLES
+from nffs_migration.extractors.kiss.source import CHANGE_MARKER, SYSTEM, TABLES
 from nffs_migration.extractors.normalise import legacy_dates
 
 #: Key prefix of a service-specific budget position type in the mapping lists.
@@ -54,6 +54,7 @@ def pattern_key(name: str | None, table: dict[str, str]) -> str | None:
 class KissRun(DatabaseRun):
     """One KiSS extraction's shared state: the source, the mapper and the status maps."""
 
+    system = SYSTEM
     source_tables = TABLES
     change_marker = CHANGE_MARKER
     #: A plan's member rows have no key column: ordered by the whole source key.

@@ -29,7 +29,6 @@ from nffs_migration.extractors.frames import Batch, lookup, present
 from nffs_migration.extractors.kiss.documents import Documents
 from nffs_migration.extractors.kiss.households import Households
 from nffs_migration.extractors.kiss.index import KissRun, pattern_key, pick
-from nffs_migration.extractors.kiss.source import SYSTEM
 from nffs_migration.extractors.normalise import legacy_dates
 
 
@@ -67,18 +66,16 @@ class KissTables(KissRun):
             unit = frame["OrgUnitID"].to_numpy(dtype=object, na_value=None)
             keys = pd.Series([pattern_key(unit_names.get(u), roles) for u in unit], dtype=object)
             role = self.code(batch, "staff_role", keys, "role", required=True)
-            yield batch.chunk(
+            yield self.rows(
+                batch,
+                self.ids(frame["UserID"]),
                 {
-                    "staff_id": self.ids(frame["UserID"]),
-                    "source_system": SYSTEM,
-                    "source_key": batch.keys,
-                    "service_id": self.options.service_id,
                     "short_name": normalise.names(frame["LogonName"]),
                     "family_name": normalise.names(frame["LastName"]),
                     "given_name": normalise.names(frame["FirstName"]),
                     "role": role,
                     "active": ~frame["IsLocked"].fillna(False).astype(bool),
-                }
+                },
             )
 
     def persons(self) -> Iterator[Chunk]:
@@ -111,12 +108,10 @@ class KissTables(KissRun):
                 for key in batch.kept_keys(mask):
                     batch.findings.append(self.ctx.finding(rule, "persons", key, field))
             birth = legacy_dates(frame["Geburtsdatum"])
-            yield batch.chunk(
+            yield self.rows(
+                batch,
+                self.ids(frame["BaPersonID"]),
                 {
-                    "person_id": self.ids(frame["BaPersonID"]),
-                    "source_system": SYSTEM,
-                    "source_key": batch.keys,
-                    "service_id": self.options.service_id,
                     "family_name": family,
                     "given_name": normalise.names(frame["Vorname"]),
                     "birth_date": birth,
@@ -149,7 +144,7 @@ class KissTables(KissRun):
                         batch, "language", frame["Sprache"], "language", required=False
                     ),
                     "death_date": legacy_dates(frame["Sterbedatum"]),
-                }
+                },
             )
 
     def addresses(self) -> Iterator[Chunk]:
@@ -160,12 +155,10 @@ class KissTables(KissRun):
                 lookup(frame["BaPersonID"], self.person_status),
                 orphan_reason="the person does not exist",
             )
-            yield batch.chunk(
+            yield self.rows(
+                batch,
+                self.ids(frame["BaAdresseID"]),
                 {
-                    "address_id": self.ids(frame["BaAdresseID"]),
-                    "source_system": SYSTEM,
-                    "source_key": batch.keys,
-                    "service_id": self.options.service_id,
                     "person_id": self.ids(frame["BaPersonID"]),
                     "street": normalise.names(frame["Strasse"]),
                     "house_number": normalise.names(frame["HausNr"]),
@@ -174,7 +167,7 @@ class KissTables(KissRun):
                     "commune_number": frame["BfsGemeindeNr"],
                     "valid_from": legacy_dates(frame["DatumVon"]),
                     "valid_to": legacy_dates(frame["DatumBis"]),
-                }
+                },
             )
 
     def cases(self) -> Iterator[Chunk]:
@@ -192,23 +185,15 @@ class KissTables(KissRun):
                 "the file (FaFall) does not exist",
             )
             file_number = pick(self.file_numbers, file_id).astype(STRING)
-            batch.reject(
-                file_number.isna().to_numpy(), "missing-required", "case_number: no FallNr"
-            )
+            batch.require(file_number, "case_number: no FallNr")
             domain = self.code(batch, "domain", frame["FaProzessCode"], "domain", required=True)
-            batch.reject(
-                frame["DatumVon"].isna().to_numpy(),
-                "missing-required",
-                "opened_on: no opening date in the source",
-            )
+            batch.require(frame["DatumVon"], "opened_on: no opening date in the source")
             shared = (pick(self.services_per_file, file_id).fillna(1).astype(int) > 1).to_numpy()
             own = file_number + "/" + frame["FaLeistungID"].astype("Int64").astype(STRING)
-            yield batch.chunk(
+            yield self.rows(
+                batch,
+                self.ids(frame["FaLeistungID"]),
                 {
-                    "case_id": self.ids(frame["FaLeistungID"]),
-                    "source_system": SYSTEM,
-                    "source_key": batch.keys,
-                    "service_id": self.options.service_id,
                     "case_number": own.where(shared, file_number),
                     "domain": domain,
                     "opened_on": legacy_dates(frame["DatumVon"]),
@@ -227,7 +212,7 @@ class KissTables(KissRun):
                         batch, "segment", frame["Segment"], "segment", required=False
                     ),
                     "file_number": file_number,
-                }
+                },
             )
 
     def budgets(self) -> Iterator[Chunk]:
@@ -244,17 +229,15 @@ class KissTables(KissRun):
             )
             start, end, valid = month_bounds(frame["Jahr"], frame["Monat"])
             batch.reject(~valid, "missing-required", "valid_from: no valid Jahr/Monat")
-            yield batch.chunk(
+            yield self.rows(
+                batch,
+                self.ids(frame["BgBudgetID"]),
                 {
-                    "budget_id": self.ids(frame["BgBudgetID"]),
-                    "source_system": SYSTEM,
-                    "source_key": batch.keys,
-                    "service_id": self.options.service_id,
                     "case_id": self.ids(pick(self.plan_service, plans)),
                     "valid_from": start,
                     "valid_to": end,
                     "status": status,
-                }
+                },
             )
 
     def items(self) -> Iterator[Chunk]:
@@ -281,20 +264,16 @@ class KissTables(KissRun):
             )
             category = pick(self.position_types["BgKategorieCode"], types)
             kind = self.code(batch, "item_kind", category, "kind", required=True)
-            batch.reject(
-                frame["Betrag"].isna().to_numpy(), "missing-required", "amount_chf: no amount"
-            )
-            yield batch.chunk(
+            batch.require(frame["Betrag"], "amount_chf: no amount")
+            yield self.rows(
+                batch,
+                self.ids(frame["BgPositionID"]),
                 {
-                    "budget_item_id": self.ids(frame["BgPositionID"]),
-                    "source_system": SYSTEM,
-                    "source_key": batch.keys,
-                    "service_id": self.options.service_id,
                     "budget_id": self.ids(frame["BgBudgetID"]),
                     "position": position,
                     "kind": kind,
                     "amount_chf": frame["Betrag"],
-                }
+                },
             )
 
     def payments(self) -> Iterator[Chunk]:
@@ -308,10 +287,8 @@ class KissTables(KissRun):
             status = self.code(
                 batch, "payment_status", frame["KbBuchungStatusCode"], "status", required=True
             )
-            batch.reject(
-                (frame["Betrag"].isna() | frame["Valutadatum"].isna()).to_numpy(),
-                "missing-required",
-                "amount_chf or value_date missing",
+            batch.require(
+                [frame["Betrag"], frame["Valutadatum"]], "amount_chf or value_date missing"
             )
             types = frame["BgPositionsartID"]
             known = present(types, self.position_types)
@@ -320,12 +297,10 @@ class KissTables(KissRun):
                     self.ctx.finding("dangling-reference", "payments", key, "category")
                 )
             keys = self.position_keys("payment_category", types.mask(~known))
-            yield batch.chunk(
+            yield self.rows(
+                batch,
+                self.ids(frame["KbBuchungID"]),
                 {
-                    "payment_id": self.ids(frame["KbBuchungID"]),
-                    "source_system": SYSTEM,
-                    "source_key": batch.keys,
-                    "service_id": self.options.service_id,
                     "case_id": self.ids(frame["FaLeistungID"]),
                     "value_date": legacy_dates(frame["Valutadatum"]),
                     "amount_chf": frame["Betrag"],
@@ -334,7 +309,7 @@ class KissTables(KissRun):
                     ),
                     "recipient": normalise.names(frame["Empfaenger"]),
                     "status": status,
-                }
+                },
             )
 
     def journal(self) -> Iterator[Chunk]:
@@ -348,15 +323,11 @@ class KissTables(KissRun):
             contact = self.code(
                 batch, "contact_type", frame["KontaktartCode"], "contact_type", required=True
             )
-            batch.reject(
-                frame["DatumZeit"].isna().to_numpy(), "missing-required", "occurred_at: no date"
-            )
-            yield batch.chunk(
+            batch.require(frame["DatumZeit"], "occurred_at: no date")
+            yield self.rows(
+                batch,
+                self.ids(frame["FaJournalID"]),
                 {
-                    "journal_entry_id": self.ids(frame["FaJournalID"]),
-                    "source_system": SYSTEM,
-                    "source_key": batch.keys,
-                    "service_id": self.options.service_id,
                     "case_id": self.ids(frame["FaLeistungID"]),
                     "occurred_at": frame["DatumZeit"],
                     "staff_id": self.ref_ids(frame["UserID"], self.staff_ids, batch, "staff_id"),
@@ -364,7 +335,7 @@ class KissTables(KissRun):
                     "duration_minutes": minutes(frame["DauerStd"]),
                     "subject": frame["Stichwort"],
                     "text": frame["Text"].map(normalise.plain_text, na_action="ignore"),
-                }
+                },
             )
 
 

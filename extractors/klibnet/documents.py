@@ -16,7 +16,6 @@ from nffs_migration.extractors.base import Chunk
 from nffs_migration.extractors.documents import DocumentCopier, document_columns, suffix
 from nffs_migration.extractors.frames import Batch, lookup
 from nffs_migration.extractors.klibnet.index import KlibnetRun
-from nffs_migration.extractors.klibnet.source import SYSTEM
 
 TABLE = "tblDokument"
 
@@ -49,12 +48,10 @@ class Documents:
             ]
             stored = self.copier.copy(batch, paths, names)
             self.copier.report_contents(batch, stored)
-            yield batch.chunk(
+            yield run.rows(
+                batch,
+                run.ids(frame["DokumentID"]),
                 {
-                    "document_id": run.ids(frame["DokumentID"]),
-                    "source_system": SYSTEM,
-                    "source_key": batch.keys,
-                    "service_id": run.options.service_id,
                     "case_id": run.ids(frame["DossierID"]),
                     "title": frame["Titel"],
                     "doc_type": run.code(
@@ -62,7 +59,7 @@ class Documents:
                     ),
                     "created_at": frame["Erstellt"],
                     **document_columns(stored),
-                }
+                },
             )
 
 

@@ -26,12 +26,13 @@ from nffs_migration.extractors.frames import (
     lookup,
     status_series,
 )
-from nffs_migration.extractors.klibnet.source import CHANGE_MARKER, TABLES
+from nffs_migration.extractors.klibnet.source import CHANGE_MARKER, SYSTEM, TABLES
 
 
 class KlibnetRun(DatabaseRun):
     """One KLIBnet extraction's shared state: the source, the mapper and the status maps."""
 
+    system = SYSTEM
     source_tables = TABLES
     change_marker = CHANGE_MARKER
     #: tblDossierPerson has no key column: ordered by both halves of its source key.

@@ -26,7 +26,6 @@ from nffs_migration.extractors.base import Chunk
 from nffs_migration.extractors.frames import Batch, lookup
 from nffs_migration.extractors.klibnet.documents import Documents
 from nffs_migration.extractors.klibnet.index import KlibnetRun
-from nffs_migration.extractors.klibnet.source import SYSTEM
 from nffs_migration.extractors.normalise import legacy_dates
 
 
@@ -53,18 +52,16 @@ class KlibnetTables(KlibnetRun):
         for frame in self.read("tblMitarbeiter"):
             batch = Batch("staff", "tblMitarbeiter", frame, frame["MitarbeiterID"])
             role = self.code(batch, "staff_role", frame["Funktion"], "role", required=True)
-            yield batch.chunk(
+            yield self.rows(
+                batch,
+                self.ids(frame["MitarbeiterID"]),
                 {
-                    "staff_id": self.ids(frame["MitarbeiterID"]),
-                    "source_system": SYSTEM,
-                    "source_key": batch.keys,
-                    "service_id": self.options.service_id,
                     "short_name": normalise.names(frame["Kuerzel"]),
                     "family_name": normalise.names(frame["Name"]),
                     "given_name": normalise.names(frame["Vorname"]),
                     "role": role,
                     "active": frame["Aktiv"],
-                }
+                },
             )
 
     def persons(self) -> Iterator[Chunk]:
@@ -95,12 +92,10 @@ class KlibnetTables(KlibnetRun):
                     batch.findings.append(self.ctx.finding(rule, "persons", key, "ahvn13"))
             birth = frame["Geburtsdatum"].astype(pd.ArrowDtype(pa.date32()))
             birth = birth.mask(birth.isin([normalise.UNKNOWN_DATE]).fillna(False).astype(bool))
-            yield batch.chunk(
+            yield self.rows(
+                batch,
+                self.ids(frame["KlientID"]),
                 {
-                    "person_id": self.ids(frame["KlientID"]),
-                    "source_system": SYSTEM,
-                    "source_key": batch.keys,
-                    "service_id": self.options.service_id,
                     "family_name": family,
                     "given_name": normalise.names(frame["Vorname"]),
                     "birth_date": birth,
@@ -128,7 +123,7 @@ class KlibnetTables(KlibnetRun):
                     "language": self.code(
                         batch, "language", frame["Sprache"], "language", required=False
                     ),
-                }
+                },
             )
 
     def addresses(self) -> Iterator[Chunk]:
@@ -140,12 +135,10 @@ class KlibnetTables(KlibnetRun):
                 lookup(frame["KlientID"], self.person_status),
                 orphan_reason="the person does not exist",
             )
-            yield batch.chunk(
+            yield self.rows(
+                batch,
+                self.ids(frame["AdresseID"]),
                 {
-                    "address_id": self.ids(frame["AdresseID"]),
-                    "source_system": SYSTEM,
-                    "source_key": batch.keys,
-                    "service_id": self.options.service_id,
                     "person_id": self.ids(frame["KlientID"]),
                     "street": normalise.names(frame["Strasse"]),
                     "house_number": normalise.names(frame["HausNr"]),
@@ -154,7 +147,7 @@ class KlibnetTables(KlibnetRun):
                     "commune_number": frame["GemeindeNr"],
                     "valid_from": legacy_dates(frame["GueltigAb"]),
                     "valid_to": legacy_dates(frame["GueltigBis"]),
-                }
+                },
             )
 
     def cases(self) -> Iterator[Chunk]:
@@ -163,17 +156,11 @@ class KlibnetTables(KlibnetRun):
             batch = Batch("cases", "tblDossier", frame, frame["DossierID"])
             batch.apply_status(lookup(frame["DossierID"], self.case_status))
             domain = self.code(batch, "domain", frame["Bereich"], "domain", required=True)
-            batch.reject(
-                frame["Eroeffnung"].isna().to_numpy(),
-                "missing-required",
-                "opened_on: no opening date in the source",
-            )
-            yield batch.chunk(
+            batch.require(frame["Eroeffnung"], "opened_on: no opening date in the source")
+            yield self.rows(
+                batch,
+                self.ids(frame["DossierID"]),
                 {
-                    "case_id": self.ids(frame["DossierID"]),
-                    "source_system": SYSTEM,
-                    "source_key": batch.keys,
-                    "service_id": self.options.service_id,
                     "case_number": normalise.names(frame["DossierNr"]),
                     "domain": domain,
                     "opened_on": legacy_dates(frame["Eroeffnung"]),
@@ -192,7 +179,7 @@ class KlibnetTables(KlibnetRun):
                         batch, "segment", frame["Segment"], "segment", required=False
                     ),
                     "segment_since": legacy_dates(frame["SegmentSeit"]),
-                }
+                },
             )
 
     def members(self) -> Iterator[Chunk]:
@@ -217,18 +204,16 @@ class KlibnetTables(KlibnetRun):
             duplicate = batch.keys.isin(seen).to_numpy() | batch.keys.duplicated().to_numpy()
             batch.reject(duplicate, "duplicate-key", "the person is listed twice in the case")
             seen.update(batch.kept_keys())
-            yield batch.chunk(
+            yield self.rows(
+                batch,
+                self.ctx.record_ids(batch.keys),
                 {
-                    "case_member_id": self.ctx.record_ids(batch.keys),
-                    "source_system": SYSTEM,
-                    "source_key": batch.keys,
-                    "service_id": self.options.service_id,
                     "case_id": self.ids(frame["DossierID"]),
                     "person_id": self.ids(frame["KlientID"]),
                     "role": self.code(batch, "member_role", frame["Rolle"], "role", required=True),
                     "valid_from": legacy_dates(frame["VonDatum"]),
                     "valid_to": legacy_dates(frame["BisDatum"]),
-                }
+                },
             )
 
     def budgets(self) -> Iterator[Chunk]:
@@ -240,22 +225,16 @@ class KlibnetTables(KlibnetRun):
                 orphan_reason="the case does not exist",
             )
             status = self.code(batch, "budget_status", frame["Status"], "status", required=True)
-            batch.reject(
-                frame["GueltigAb"].isna().to_numpy(),
-                "missing-required",
-                "valid_from: no start date",
-            )
-            yield batch.chunk(
+            batch.require(frame["GueltigAb"], "valid_from: no start date")
+            yield self.rows(
+                batch,
+                self.ids(frame["BudgetID"]),
                 {
-                    "budget_id": self.ids(frame["BudgetID"]),
-                    "source_system": SYSTEM,
-                    "source_key": batch.keys,
-                    "service_id": self.options.service_id,
                     "case_id": self.ids(frame["DossierID"]),
                     "valid_from": legacy_dates(frame["GueltigAb"]),
                     "valid_to": legacy_dates(frame["GueltigBis"]),
                     "status": status,
-                }
+                },
             )
 
     def items(self) -> Iterator[Chunk]:
@@ -271,20 +250,16 @@ class KlibnetTables(KlibnetRun):
                 batch, "budget_position", frame["PosCode"], "position", required=True
             )
             kind = self.code(batch, "item_kind", frame["Typ"], "kind", required=True)
-            batch.reject(
-                frame["Betrag"].isna().to_numpy(), "missing-required", "amount_chf: no amount"
-            )
-            yield batch.chunk(
+            batch.require(frame["Betrag"], "amount_chf: no amount")
+            yield self.rows(
+                batch,
+                self.ids(frame["PositionID"]),
                 {
-                    "budget_item_id": self.ids(frame["PositionID"]),
-                    "source_system": SYSTEM,
-                    "source_key": batch.keys,
-                    "service_id": self.options.service_id,
                     "budget_id": self.ids(frame["BudgetID"]),
                     "position": position,
                     "kind": kind,
                     "amount_chf": frame["Betrag"],
-                }
+                },
             )
 
     def payments(self) -> Iterator[Chunk]:
@@ -298,17 +273,11 @@ class KlibnetTables(KlibnetRun):
             status = self.code(
                 batch, "payment_status", frame["Storniert"].fillna(False), "status", required=True
             )
-            batch.reject(
-                (frame["Betrag"].isna() | frame["Valuta"].isna()).to_numpy(),
-                "missing-required",
-                "amount_chf or value_date missing",
-            )
-            yield batch.chunk(
+            batch.require([frame["Betrag"], frame["Valuta"]], "amount_chf or value_date missing")
+            yield self.rows(
+                batch,
+                self.ids(frame["ZahlungID"]),
                 {
-                    "payment_id": self.ids(frame["ZahlungID"]),
-                    "source_system": SYSTEM,
-                    "source_key": batch.keys,
-                    "service_id": self.options.service_id,
                     "case_id": self.ids(frame["DossierID"]),
                     "value_date": legacy_dates(frame["Valuta"]),
                     "amount_chf": frame["Betrag"],
@@ -317,7 +286,7 @@ class KlibnetTables(KlibnetRun):
                     ),
                     "recipient": normalise.names(frame["Empfaenger"]),
                     "status": status,
-                }
+                },
             )
 
     def journal(self) -> Iterator[Chunk]:
@@ -331,16 +300,12 @@ class KlibnetTables(KlibnetRun):
             contact = self.code(
                 batch, "contact_type", frame["Kontaktart"], "contact_type", required=True
             )
-            batch.reject(
-                frame["Datum"].isna().to_numpy(), "missing-required", "occurred_at: no date"
-            )
+            batch.require(frame["Datum"], "occurred_at: no date")
             text = frame["Text"].map(normalise.plain_text, na_action="ignore")
-            yield batch.chunk(
+            yield self.rows(
+                batch,
+                self.ids(frame["JournalID"]),
                 {
-                    "journal_entry_id": self.ids(frame["JournalID"]),
-                    "source_system": SYSTEM,
-                    "source_key": batch.keys,
-                    "service_id": self.options.service_id,
                     "case_id": self.ids(frame["DossierID"]),
                     "occurred_at": frame["Datum"],
                     "staff_id": self.ref_ids(
@@ -350,7 +315,7 @@ class KlibnetTables(KlibnetRun):
                     "duration_minutes": frame["DauerMin"],
                     "subject": frame["Betreff"],
                     "text": text,
-                }
+                },
             )
 
     def measures(self) -> Iterator[Chunk]:
@@ -362,15 +327,11 @@ class KlibnetTables(KlibnetRun):
                 lookup(frame["DossierID"], self.case_status),
                 orphan_reason="the case does not exist",
             )
-            batch.reject(
-                frame["Artikel"].isna().to_numpy(), "missing-required", "legal_basis: no article"
-            )
-            yield batch.chunk(
+            batch.require(frame["Artikel"], "legal_basis: no article")
+            yield self.rows(
+                batch,
+                self.ids(frame["MassnahmeID"]),
                 {
-                    "measure_id": self.ids(frame["MassnahmeID"]),
-                    "source_system": SYSTEM,
-                    "source_key": batch.keys,
-                    "service_id": self.options.service_id,
                     "case_id": self.ids(frame["DossierID"]),
                     "legal_basis": normalise.names(frame["Artikel"]),
                     "started_on": legacy_dates(frame["Beginn"]),
@@ -379,7 +340,7 @@ class KlibnetTables(KlibnetRun):
                         frame["MandatstraegerID"], self.staff_ids, batch, "mandate_holder_staff_id"
                     ),
                     "authority": frame["Behoerde"],
-                }
+                },
             )
 
 
