@@ -1,12 +1,13 @@
 """Extractors: one module per legacy source family, one small interface, one registry.
 
-`EXTRACTORS` maps a family's name to its extractor class (`"module:Class"`, imported when
-used, which keeps the command line fast); a vendor's own extractor registers through
-the entry-point group `nffs_migration.extractors` (`name = "package.module:Class"`).
-Adding a fifth family is one new folder `extractors/<family>/` (`extractor.py`,
-`mappings/*.csv`, `README.md`) and one line here. The framework (`run.py`) keeps the
-accounting, rejects, findings and documents; an extractor only reads its source and
-yields chunks.
+`EXTRACTORS` maps the contract's four families to their extractor classes
+(`"module:Class"`, imported when used, which keeps the command line fast); any further
+family, in this project or a vendor's package, registers through the entry-point group
+`nffs_migration.extractors` (`name = "package.module:Class"`). A family is a folder with
+the same roles under the same file names (`extractor.py`, `source.py`, `index.py`,
+`tables.py`, `documents.py`, `mappings/`): see `extractors/README.md`. The framework
+(`run.py`) keeps the accounting, rejects, findings and documents; an extractor only
+reads its source and yields chunks.
 """
 
 from __future__ import annotations

@@ -21,7 +21,7 @@ from nffs_migration.extractors.custom.mappingfile import (
     load_mapping,
     refused,
 )
-from nffs_migration.extractors.custom.readers import Header, Table, sheet_names, source_path
+from nffs_migration.extractors.custom.source import Header, Table, sheet_names, source_path
 from nffs_migration.extractors.custom.yamlnodes import MappingProblem, Problems
 
 

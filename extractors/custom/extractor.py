@@ -3,8 +3,9 @@
 `--source` is the source folder; the mapping is `--mapping FILE` or `<source>/mapping.yaml`
 (`docs/custom-mapping.md`). The mapping is checked against the folder before any data
 row is read, and refused with every problem and its line. Then, like the other families
-(`extractors/klibnet/extractor.py`): the keys and statuses first (`records.build_index`),
-then each table's records in chunks through `Batch` (`tables.Run`). Value maps live in
+(`extractors/README.md`): the keys and statuses first (`index.build_index`), then each
+table's records in chunks through `Batch` (`tables.Run`); the files are read by
+`source.py`. Value maps live in
 the mapping, not in `mappings/*.csv`; unmapped values are counted in the run's
 `CodeMapper`, so the manifest lists them with their counts.
 """

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from nffs_migration.errors import NffsError
-from nffs_migration.extractors.custom.readers import (
+from nffs_migration.extractors.custom.source import (
     Table,
     detect_encoding,
     sheet_names,

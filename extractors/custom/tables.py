@@ -32,8 +32,9 @@ from nffs_migration.extractors.base import Chunk, ExtractOptions
 from nffs_migration.extractors.custom.check import Checked
 from nffs_migration.extractors.custom.documents import Copier
 from nffs_migration.extractors.custom.fields import MESSAGES, UNMAPPED, Evaluator
+from nffs_migration.extractors.custom.index import Index, build_index
 from nffs_migration.extractors.custom.mappingfile import OWNERS, TableSpec
-from nffs_migration.extractors.custom.records import Index, RecordReader, Records, build_index
+from nffs_migration.extractors.custom.records import RecordReader, Records
 from nffs_migration.extractors.documents import document_columns
 from nffs_migration.extractors.frames import LIVE, Batch, lookup
 from nffs_migration.extractors.run import ExtractContext

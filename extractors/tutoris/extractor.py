@@ -43,8 +43,8 @@ from nffs_migration.extractors.run import ExtractContext
 from nffs_migration.extractors.tutoris.documents import Documents
 from nffs_migration.extractors.tutoris.index import build_index
 from nffs_migration.extractors.tutoris.profile import profile_export
-from nffs_migration.extractors.tutoris.reader import read_header, records
 from nffs_migration.extractors.tutoris.rows import TABLE_ORDER, Collector
+from nffs_migration.extractors.tutoris.source import read_header, records
 from nffs_migration.extractors.tutoris.tables import SYSTEM, Builders, Columns
 from nffs_migration.log import get_logger
 from nffs_migration.resources import resource

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from nffs_migration.extractors import normalise
 from nffs_migration.extractors.frames import EXPIRED, LIVE
-from nffs_migration.extractors.tutoris.reader import records
+from nffs_migration.extractors.tutoris.source import records
 
 #: Status of a record that lost against a later element with the same key.
 SUPERSEDED = 3

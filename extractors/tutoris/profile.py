@@ -18,7 +18,7 @@ from typing import Any
 from nffs_migration.extractors import normalise
 from nffs_migration.extractors.base import ColumnProfile, TableProfile
 from nffs_migration.extractors.database import MIN_CELL
-from nffs_migration.extractors.tutoris.reader import records
+from nffs_migration.extractors.tutoris.source import records
 
 #: Per element: its fields (attributes, or `Tag` children for `Person` and `Eintrag`)
 #: with their kind: `code` (frequencies shown), `date`, `datetime`, `money` or `str`.
