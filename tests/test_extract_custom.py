@@ -32,7 +32,7 @@ from nffs_migration.extractors.custom.fields import Evaluator
 from nffs_migration.extractors.custom.keys import KeyMaker, parse_template
 from nffs_migration.extractors.custom.mappingfile import load_mapping
 from nffs_migration.extractors.custom.propose import propose_mapping
-from nffs_migration.extractors.custom.readers import Table
+from nffs_migration.extractors.custom.source import Table
 from nffs_migration.extractors.custom.values import (
     AMOUNT_FORMATS,
     date_format,

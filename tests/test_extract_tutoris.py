@@ -355,7 +355,7 @@ def test_xxe_never_reads_the_file_it_names(
 
 
 def test_the_reader_holds_one_record_at_a_time(tmp_path: Path) -> None:
-    from nffs_migration.extractors.tutoris.reader import records
+    from nffs_migration.extractors.tutoris.source import records
 
     persons = "".join(person(f"P-{n}") for n in range(5))
     cases = "".join(case(f"2020-{n:04d}", [f"P-{n}"]) for n in range(5))
