@@ -87,8 +87,9 @@ class DataFile:
 
 
 def data_files() -> list[DataFile]:
-    """Every data file the toolkit needs: mapping lists, profiles, rule cases and notes."""
+    """Every data file the toolkit needs: mapping lists, profiles, rule cases, notes, pages."""
     from nffs_migration.extractors import EXTRACTORS, extractor_class
+    from nffs_migration.pages import TEMPLATES, template
     from nffs_migration.validators.cases import case_files
     from nffs_migration.validators.profile import DEFAULT
     from nffs_migration.validators.reference import NOTES
@@ -102,6 +103,7 @@ def data_files() -> list[DataFile]:
     found.append(DataFile("the canton's rule profile", DEFAULT))
     found.append(DataFile("the rule notes", NOTES))
     found.extend(DataFile(f"rule cases of {rule}", item) for rule, item in case_files().items())
+    found.extend(DataFile(f"page template {name}", template(name)) for name in TEMPLATES)
     return found
 
 

@@ -11,7 +11,6 @@
 
 from __future__ import annotations
 
-import html
 import json
 from pathlib import Path
 from typing import Any
@@ -225,24 +224,16 @@ def reference_markdown() -> str:
     return "\n".join(lines)
 
 
-_CSS = """
-body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:2rem auto;max-width:72rem;
-padding:0 1rem;color:#1d2330;line-height:1.45}
-table{border-collapse:collapse;margin:.5rem 0 1.5rem;font-size:.9rem}
-th,td{border:1px solid #cfd5df;padding:.25rem .5rem;text-align:left;vertical-align:top}
-th{background:#eef1f6}code{background:#f3f4f7;padding:0 .2rem;border-radius:3px}
-h1{border-bottom:2px solid #1d2330}h3{margin-top:2rem}summary{cursor:pointer}
-"""
-
-
 def reference_html() -> str:
     """The reference as one self-contained HTML page (no external scripts, styles or fonts)."""
+    from markupsafe import Markup
+
+    from nffs_migration.pages import render
+
     body = MarkdownIt("commonmark", {"html": True}).enable("table").render(reference_markdown())
-    title = html.escape(f"NFFS intermediate format {FORMAT_VERSION}")
-    return (
-        '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
-        f"<title>{title}</title><style>{_CSS}</style></head><body>\n{body}</body></html>\n"
-    )
+    # The Markdown is the toolkit's own text (the definition's names and descriptions).
+    page = Markup(body)  # noqa: S704
+    return render("reference.html", title=f"NFFS intermediate format {FORMAT_VERSION}", body=page)
 
 
 def _write_json(path: Path, data: Any) -> None:

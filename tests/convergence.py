@@ -76,6 +76,8 @@ def target(url: str) -> str:
 
 def load(package: Path, url: str, **options: Any) -> dict[str, dict[str, int]]:
     """Load without the validation gate (the tests judge convergence, not the data)."""
+    # Documents go beside the package, never into the working directory.
+    options.setdefault("documents_store", package.parent / "documents-store")
     return load_package(package, url, validate=False, **options).rows
 
 

@@ -8,7 +8,7 @@ their Parquet bytes: a newer pyarrow writes other metadata, the same rows.
 
     python tests/package_digests.py --write   # after a change that means to change output
 
-`tests/test_package_stability.py` compares a fresh extraction with the committed
+`tests/extractors/test_package_stability.py` compares a fresh extraction with the committed
 `tests/package_digests.json`.
 """
 

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import html
 import json
 import time
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -17,6 +16,9 @@ from nffs_migration.cli.app import app, example
 from nffs_migration.errors import EXIT_DATA_ERRORS, UsageError
 from nffs_migration.files import write_private_text
 from nffs_migration.ui import err_console, out_console, progress
+
+if TYPE_CHECKING:
+    from nffs_migration.extractors.base import SourceProfile
 
 SOURCE_HELP = (
     "SQLAlchemy URL of the database (sqlite:///…, postgresql+psycopg://…, mssql+pyodbc://…) "
@@ -235,51 +237,53 @@ def profile(
     options = extractor.options_class(source=source, service_id="0000")
     with err_console.status(f"profiling the {system} source"):
         result = extractor.profile(options)
-    for table in result.tables:
+    for table in _profile_tables(result, shown=8):
         view = Table(
-            "column", "type", "filled", "values", title=f"{table.name}: {table.rows:,} rows"
+            "column", "type", "filled", "values", title=f"{table['name']}: {table['rows']:,} rows"
         )
-        for column in table.columns:
-            rate = f"{column.filled / table.rows:.0%}" if table.rows else "-"
-            values = ""
-            if column.frequencies is not None:
-                values = ", ".join(f"{v} {c:,}" for v, c in list(column.frequencies.items())[:8])
-            elif column.minimum is not None:
-                values = f"{column.minimum} … {column.maximum}"
-            view.add_row(column.name, column.type, rate, values)
+        for column in table["columns"]:
+            view.add_row(column["name"], column["type"], column["filled"], column["shown"])
         out_console.print(view)
     if out is not None:
         data = result.to_dict()
         if out.suffix.lower() == ".html":
-            write_private_text(out, _profile_html(data))
+            write_private_text(out, _profile_html(result))
         else:
             write_private_text(out, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
         out_console.print(f"wrote {out}")
 
 
-def _profile_html(data: dict[str, Any]) -> str:
-    parts = [
-        "<!doctype html><html lang='en'><head><meta charset='utf-8'><title>Source profile</title>",
-        "<style>body{font-family:system-ui,sans-serif;margin:2rem}"
-        "table{border-collapse:collapse;margin-bottom:2rem}"
-        "td,th{border:1px solid #ccd;padding:.2rem .5rem;text-align:left}th{background:#eef}"
-        "</style></head><body>",
-        f"<h1>Profile of a {html.escape(str(data['system']))} source</h1>",
-    ]
-    for table in data["tables"]:
-        parts.append(f"<h2>{html.escape(table['name'])}: {table['rows']:,} rows</h2><table>")
-        parts.append("<tr><th>column</th><th>type</th><th>filled</th><th>values</th></tr>")
-        for column in table["columns"]:
-            rate = f"{column['filled'] / table['rows']:.0%}" if table["rows"] else "-"
+def _profile_tables(profile: SourceProfile, shown: int | None = None) -> list[dict[str, Any]]:
+    """Per table its rows; per column its type, fill rate and values (first `shown`) or range."""
+    tables = []
+    for table in profile.tables:
+        columns = []
+        for column in table.columns:
             values = ""
-            if column["frequencies"] is not None:
-                values = ", ".join(f"{v} {c:,}" for v, c in column["frequencies"].items())
-            elif column["minimum"] is not None:
-                values = f"{column['minimum']} … {column['maximum']}"
-            parts.append(
-                f"<tr><td>{html.escape(column['name'])}</td><td>{column['type']}</td><td>{rate}</td>"
-                f"<td>{html.escape(values)}</td></tr>"
+            if column.frequencies is not None:
+                first = list(column.frequencies.items())[:shown]
+                values = ", ".join(f"{v} {c:,}" for v, c in first)
+            elif column.minimum is not None:
+                values = f"{column.minimum} … {column.maximum}"
+            columns.append(
+                {
+                    "name": column.name,
+                    "type": column.type,
+                    "filled": f"{column.filled / table.rows:.0%}" if table.rows else "-",
+                    "shown": values,
+                }
             )
-        parts.append("</table>")
-    parts.append("</body></html>\n")
-    return "".join(parts)
+        tables.append({"name": table.name, "rows": table.rows, "columns": columns})
+    return tables
+
+
+def _profile_html(profile: SourceProfile) -> str:
+    from nffs_migration.pages import render
+
+    return render(
+        "profile.html",
+        title=f"Profile of a {profile.system} source",
+        system=profile.system,
+        version=profile.version,
+        tables=_profile_tables(profile),
+    )
