@@ -14,6 +14,10 @@ from nffs_migration.intermediate_format.definition import FORMAT_VERSION, REJECT
 from nffs_migration.intermediate_format.model import TABLE_SCHEMA_TYPES, Column, Kind, Table
 
 
+#: What a missing value looks like in a number column read by a pandas-based tool.
+NUMBER_MISSING_VALUES = ("", "nan")
+
+
 def field_descriptor(column: Column) -> dict[str, Any]:
     """The Table Schema field of a column."""
     descriptor: dict[str, Any] = {
@@ -25,6 +29,10 @@ def field_descriptor(column: Column) -> dict[str, Any]:
     }
     if column.kind is Kind.TIMESTAMP:
         descriptor["description"] += " Local civil time in Switzerland, without offset."
+    if descriptor["type"] in ("integer", "number"):
+        # Frictionless reads Parquet through pandas, where a missing integer becomes NaN
+        # and reaches the schema as "nan": declared missing for number columns only.
+        descriptor["missingValues"] = list(NUMBER_MISSING_VALUES)
     constraints: dict[str, Any] = {}
     if column.required:
         constraints["required"] = True
@@ -101,4 +109,4 @@ def data_package(name: str, rejects: list[str] | tuple[str, ...] = ()) -> dict[s
     }
 
 
-__all__ = ["data_package", "field_descriptor", "table_schema"]
+__all__ = ["NUMBER_MISSING_VALUES", "data_package", "field_descriptor", "table_schema"]
