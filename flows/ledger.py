@@ -41,6 +41,8 @@ SERVICES = sa.Table(
     sa.Column("cut_over_at", sa.DateTime(timezone=True)),
     sa.Column("cut_over_by", sa.String(120)),
     sa.Column("cut_over_package", sa.String(120)),
+    # When the service's history came from a status snapshot: the snapshot's moment.
+    sa.Column("snapshot_at", sa.DateTime(timezone=True)),
 )
 BATCHES = sa.Table(
     "ledger_batches",
@@ -116,6 +118,9 @@ class ServiceStatus:
     cut_over_by: str | None = None
     #: Every batch so far: (sequence, kind, outcome), oldest first.
     journey: tuple[tuple[int, str, str], ...] = ()
+    planned_start: Any = None
+    #: When the last batch that went through (outcome done) finished.
+    last_loaded_at: datetime | None = None
 
 
 class Ledger:
@@ -319,6 +324,87 @@ class Ledger:
             )
         return dict(row) if row else None
 
+    # -- snapshots: a service's history carried to another ledger -------------------------
+
+    def service(self, service_id: str) -> dict[str, Any] | None:
+        """A service's row, or None."""
+        with self.engine.connect() as connection:
+            row = (
+                connection.execute(sa.select(SERVICES).where(SERVICES.c.service_id == service_id))
+                .mappings()
+                .first()
+            )
+        return dict(row) if row else None
+
+    def service_steps(self, service_id: str) -> list[dict[str, Any]]:
+        """Every step run of a service, in order."""
+        with self.engine.connect() as connection:
+            rows = (
+                connection.execute(
+                    sa.select(STEPS)
+                    .where(STEPS.c.service_id == service_id)
+                    .order_by(STEPS.c.sequence, STEPS.c.step_id)
+                )
+                .mappings()
+                .all()
+            )
+        return [dict(r) for r in rows]
+
+    def replace_history(
+        self,
+        service: dict[str, Any],
+        batches: list[dict[str, Any]],
+        steps: list[dict[str, Any]],
+        snapshot_at: datetime,
+    ) -> None:
+        """Put a service's history as a snapshot holds it, in one transaction.
+
+        The plan this ledger holds (wave, planned start and cutover) wins over the
+        snapshot's; the service's batches and steps are the snapshot's.
+        """
+        service_id = service["service_id"]
+        batch_columns = {c.name for c in BATCHES.columns} - {"batch_id"}
+        step_columns = {c.name for c in STEPS.columns} - {"step_id"}
+        with self.engine.begin() as connection:
+            current = (
+                connection.execute(sa.select(SERVICES).where(SERVICES.c.service_id == service_id))
+                .mappings()
+                .first()
+            )
+            values = {
+                "name": service.get("name") or "",
+                "source_system": service.get("source_system"),
+                "wave": service.get("wave"),
+                "planned_start": service.get("planned_start"),
+                "cutover": service.get("cutover"),
+                "cut_over_at": service.get("cut_over_at"),
+                "cut_over_by": service.get("cut_over_by"),
+                "cut_over_package": service.get("cut_over_package"),
+                "updated_at": now(),
+                "snapshot_at": snapshot_at,
+            }
+            if current is None:
+                connection.execute(sa.insert(SERVICES).values(service_id=service_id, **values))
+            else:
+                for planned in ("name", "source_system", "wave", "planned_start", "cutover"):
+                    if current[planned] not in (None, ""):
+                        values.pop(planned)
+                connection.execute(
+                    sa.update(SERVICES).where(SERVICES.c.service_id == service_id).values(**values)
+                )
+            connection.execute(sa.delete(BATCHES).where(BATCHES.c.service_id == service_id))
+            connection.execute(sa.delete(STEPS).where(STEPS.c.service_id == service_id))
+            if batches:
+                connection.execute(
+                    sa.insert(BATCHES),
+                    [{k: v for k, v in b.items() if k in batch_columns} for b in batches],
+                )
+            if steps:
+                connection.execute(
+                    sa.insert(STEPS),
+                    [{k: v for k, v in s.items() if k in step_columns} for s in steps],
+                )
+
     # -- overview ----------------------------------------------------------------------
 
     def status(self) -> list[ServiceStatus]:
@@ -335,9 +421,12 @@ class Ledger:
                 .all()
             )
         latest: dict[str, dict[str, Any]] = {}
+        loaded: dict[str, datetime] = {}
         journeys: dict[str, list[tuple[int, str, str]]] = {}
         for row in batches:
             latest[row["service_id"]] = dict(row)
+            if row["outcome"] == "done" and row["finished_at"] is not None:
+                loaded[row["service_id"]] = row["finished_at"]
             journeys.setdefault(row["service_id"], []).append(
                 (row["sequence"], row["kind"], row["outcome"])
             )
@@ -368,6 +457,8 @@ class Ledger:
                     cut_over_at=service.get("cut_over_at"),
                     cut_over_by=service.get("cut_over_by"),
                     journey=tuple(journeys.get(service_id, [])),
+                    planned_start=service.get("planned_start"),
+                    last_loaded_at=loaded.get(service_id),
                 )
             )
         return result

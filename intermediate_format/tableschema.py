@@ -13,7 +13,6 @@ from nffs_migration.intermediate_format.codes import CODE_LISTS
 from nffs_migration.intermediate_format.definition import FORMAT_VERSION, REJECTS, TABLES
 from nffs_migration.intermediate_format.model import TABLE_SCHEMA_TYPES, Column, Kind, Table
 
-
 #: What a missing value looks like in a number column read by a pandas-based tool.
 NUMBER_MISSING_VALUES = ("", "nan")
 

@@ -21,7 +21,7 @@ def private_folder(path: Path) -> None:
     path.mkdir(parents=True, exist_ok=True, mode=FOLDER_MODE)
 
 
-def open_private(path: Path, *, newline: str | None = None) -> IO[str]:
+def open_private(path: Path, *, newline: str | None = None, encoding: str = "utf-8") -> IO[str]:
     """Open a text file for writing (UTF-8), created or truncated, owner-only (0600)."""
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
     try:
@@ -29,7 +29,7 @@ def open_private(path: Path, *, newline: str | None = None) -> IO[str]:
     except OSError:
         os.close(descriptor)
         raise
-    return os.fdopen(descriptor, "w", encoding="utf-8", newline=newline)
+    return os.fdopen(descriptor, "w", encoding=encoding, newline=newline)
 
 
 def write_private_text(path: Path, text: str, *, newline: str | None = None) -> None:

@@ -12,6 +12,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from nffs_migration.i18n import N_, _, text_of
+from nffs_migration.intermediate_format.definition import TABLES
+from nffs_migration.intermediate_format.rules import fix, title
 from nffs_migration.pages import render
 
 KEYS_PER_RULE = 20
@@ -22,6 +25,16 @@ COLOURS = {
     "plausibility": "#2f8f6b",
     "currency": "#b8404a",
 }
+#: Words of the report, marked for the catalogs and translated when shown.
+CATEGORY_LABELS = {
+    "conformance": N_("conformance"),
+    "completeness": N_("completeness"),
+    "integrity": N_("integrity"),
+    "plausibility": N_("plausibility"),
+    "currency": N_("currency"),
+}
+SEVERITY_LABELS = {"error": N_("error"), "warning": N_("warning"), "info": N_("info")}
+COUNT_LABELS = {"errors": N_("errors"), "warnings": N_("warnings"), "infos": N_("infos")}
 #: The chart of findings by year: bar width, plot height, gap between bars (pixels).
 BAR_WIDTH, CHART_HEIGHT, BAR_GAP = 34, 180, 8
 
@@ -45,17 +58,21 @@ def _chart(by_year: dict[str, dict[str, int]]) -> dict[str, Any]:
                     "height": height,
                     "colour": colour,
                     "count": count,
-                    "category": category,
+                    "category": _(CATEGORY_LABELS[category]),
                 }
             )
-        years.append({"x": 40 + index * (BAR_WIDTH + BAR_GAP), "label": year, "bars": bars})
+        label = "–" if year == "no case" else year
+        years.append({"x": 40 + index * (BAR_WIDTH + BAR_GAP), "label": label, "bars": bars})
     return {
         "years": years,
         "top": top,
         "width": 60 + len(years) * (BAR_WIDTH + BAR_GAP),
         "height": CHART_HEIGHT,
         "bar_width": BAR_WIDTH,
-        "colours": COLOURS,
+        "categories": [
+            {"label": _(CATEGORY_LABELS[category]), "colour": colour}
+            for category, colour in COLOURS.items()
+        ],
     }
 
 
@@ -90,6 +107,19 @@ def _keys(findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
     ]
 
 
+def table_label(name: str) -> str:
+    """A table's label in the run's language (`*`: the whole package)."""
+    return text_of(TABLES[name].label) if name in TABLES else _("the package")
+
+
+def column_label(table: str, column: str) -> str:
+    """A column's label in the run's language (empty for a column the format lacks)."""
+    try:
+        return text_of(TABLES[table].column(column).label)
+    except KeyError:
+        return ""
+
+
 def render_html(data: dict[str, Any]) -> str:
     """The report page for a validation.json structure."""
     summary = data["summary"]
@@ -98,11 +128,19 @@ def render_html(data: dict[str, Any]) -> str:
     categories: dict[str, int] = {}
     for rule in data["rules"]:
         categories[rule["category"]] = categories.get(rule["category"], 0) + rule["failed"]
-    cards = [{"count": summary[k], "label": k} for k in ("errors", "warnings", "infos")]
-    cards += [{"count": count, "label": name} for name, count in categories.items()]
+    cards = [{"count": summary[k], "label": _(label)} for k, label in COUNT_LABELS.items()]
+    cards += [
+        {"count": count, "label": _(CATEGORY_LABELS.get(name, name))}
+        for name, count in categories.items()
+    ]
     rules = [
         {
             **rule,
+            "title": _(title(rule["id"])),
+            "description": _(fix(rule["id"])) or rule["description"],
+            "category_label": _(CATEGORY_LABELS.get(rule["category"], rule["category"])),
+            "severity_label": _(SEVERITY_LABELS.get(rule["severity"], rule["severity"])),
+            "table_label": table_label(rule["table"]),
             "tolerated": rule.get("tolerated", False),
             "share": rule["failed"] / rule["checked"] if rule["checked"] else 0.0,
         }
@@ -112,7 +150,7 @@ def render_html(data: dict[str, Any]) -> str:
     rows = meta.get("rows", {})
     return render(
         "report.html",
-        title=f"Validation of {meta.get('package_id', 'a package')}",
+        title=_("Validation of {package}").format(package=meta.get("package_id", "?")),
         meta={
             "service_id": meta.get("service_id", "?"),
             "source_system": meta.get("source_system", "?"),
@@ -122,11 +160,7 @@ def render_html(data: dict[str, Any]) -> str:
             "tool_version": meta.get("tool_version", "?"),
         },
         passed=passed,
-        verdict=(
-            "Passed: no errors; the package can be loaded."
-            if passed
-            else f"Failed: {summary['errors']:,} errors block loading."
-        ),
+        errors=summary["errors"],
         cards=cards,
         rules=rules,
         chart=_chart(meta.get("findings_by_year", {})),
@@ -135,9 +169,12 @@ def render_html(data: dict[str, Any]) -> str:
         keys_per_rule=KEYS_PER_RULE,
         fill_rates=[
             {
-                "name": table,
+                "label": table_label(table),
                 "rows": rows[table],
-                "columns": [{"name": c, "rate": rate} for c, rate in columns.items()],
+                "columns": [
+                    {"name": c, "label": column_label(table, c), "rate": rate}
+                    for c, rate in columns.items()
+                ],
             }
             for table, columns in meta.get("fill_rates", {}).items()
             if rows.get(table)

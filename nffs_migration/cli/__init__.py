@@ -1,8 +1,9 @@
 """The `nffs-migrate` command: a thin layer over the library.
 
 Each command parses its options, calls one library function and renders the result
-with rich. Errors of the toolkit (`NffsError`) become one line and an exit code
-(1: the data has errors, 2: usage or unreadable input); a traceback only with
+with rich. Errors of the toolkit (`NffsError`) become one line and an exit code (1: the
+data has errors, 2: usage or unreadable input); in German and French the line starts
+with what the kind of error means (the detail stays English). A traceback only with
 `--debug`, and never with local variables (they hold record values). Heavy libraries
 are imported inside the commands so that `--help` stays fast.
 """
@@ -15,11 +16,46 @@ import sys
 from rich.markup import escape
 
 from nffs_migration.cli.app import app, state
-from nffs_migration.errors import NffsError
+from nffs_migration.errors import (
+    ConfigurationError,
+    DataErrors,
+    LoadError,
+    NffsError,
+    PackageError,
+    SourceError,
+    SourceUnavailable,
+    TargetUnavailable,
+    UsageError,
+)
+from nffs_migration.i18n import N_, _, language
 from nffs_migration.ui import err_console
 
 #: Exit code for an unexpected failure of the toolkit itself (a bug).
 EXIT_INTERNAL = 3
+
+
+#: What each kind of error means for the person at the terminal (the detail stays English).
+ERROR_KINDS: tuple[tuple[type[NffsError], str], ...] = (
+    (UsageError, N_("The command was called in a way that cannot work: see --help.")),
+    (
+        ConfigurationError,
+        N_("A configuration, option, mapping or profile is wrong: fix it and run again."),
+    ),
+    (SourceUnavailable, N_("The legacy source cannot be reached right now.")),
+    (SourceError, N_("The legacy source cannot be read as it is.")),
+    (PackageError, N_("The package is unreadable, incomplete, changed or of an unknown version.")),
+    (DataErrors, N_("The data has errors that block the next step: see the report.")),
+    (TargetUnavailable, N_("The target store cannot be reached right now.")),
+    (LoadError, N_("The package cannot be loaded into the target.")),
+)
+
+
+def error_kind(exc: NffsError) -> str:
+    """The meaning of an error's kind (English; translated where shown)."""
+    for kind, meaning in ERROR_KINDS:
+        if isinstance(exc, kind):
+            return meaning
+    return N_("The run stopped.")
 
 
 def main() -> None:
@@ -31,22 +67,26 @@ def main() -> None:
     except NffsError as exc:
         if state.debug:
             err_console.print_exception(show_locals=False)
+        # One line; in German or French it starts with what the kind of error means.
+        meaning = "" if language() == "en" else f"{_(error_kind(exc))} "
         err_console.print(
-            f"[bold red]error:[/] {escape(exc.message)}", highlight=False, soft_wrap=True
+            f"[bold red]{_('error')}:[/] {meaning}{escape(exc.message)}",
+            highlight=False,
+            soft_wrap=True,
         )
         if exc.retryable:
-            err_console.print("[dim]this may pass when tried again[/]")
+            err_console.print(f"[dim]{_('this may pass when tried again')}[/]")
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
-        err_console.print("[bold red]interrupted[/]")
+        err_console.print(f"[bold red]{_('interrupted')}[/]")
         sys.exit(130)
     except Exception as exc:  # noqa: BLE001 - the last line of defence: one line, no values
         if state.debug:
             err_console.print_exception(show_locals=False)
         else:
             err_console.print(
-                f"[bold red]internal error:[/] {type(exc).__name__} "
-                "(run again with --debug for the traceback; please report it)"
+                f"[bold red]{_('internal error')}:[/] {type(exc).__name__} "
+                + _("(run again with --debug for the traceback; please report it)")
             )
         sys.exit(EXIT_INTERNAL)
 

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from nffs_migration import __version__
+from nffs_migration import __version__, i18n
 from nffs_migration import log as toolkit_log
 
 
@@ -59,10 +59,21 @@ def _global(
             "--version", callback=_version, is_eager=True, help="Print the version and exit."
         ),
     ] = False,
+    lang: Annotated[
+        str | None,
+        typer.Option(
+            "--lang",
+            help="Language of reports, pages, worklists and summaries: de, fr or en "
+            "(default: $NFFS_LANG, the service's configuration, the locale, English).",
+        ),
+    ] = None,
 ) -> None:
     """Options that apply to every command."""
     state.debug = debug
     toolkit_log.configure(verbose, debug=debug)
+    if lang is not None and i18n.normalise(lang) is None:
+        raise typer.BadParameter(f"{lang!r}: choose de, fr or en", param_hint="--lang")
+    i18n.set_language(lang)
 
 
 # The command groups register themselves on import.

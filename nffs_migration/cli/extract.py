@@ -15,6 +15,7 @@ from rich.table import Table
 from nffs_migration.cli.app import app, example
 from nffs_migration.errors import EXIT_DATA_ERRORS, UsageError
 from nffs_migration.files import write_private_text
+from nffs_migration.i18n import _, number
 from nffs_migration.ui import err_console, out_console, progress
 
 if TYPE_CHECKING:
@@ -171,7 +172,12 @@ def extract(
         )
     manifest = result.manifest
     summary = Table(
-        "source table", "read", "migrated", "rejected", "excluded", title=f"{manifest.package_id}"
+        _("source table"),
+        _("read"),
+        _("migrated"),
+        _("rejected"),
+        _("excluded"),
+        title=f"{manifest.package_id}",
     )
     for name, counts in manifest.accounting.items():
         summary.add_row(
@@ -184,26 +190,32 @@ def extract(
     out_console.print(summary)
     if result.findings:
         out_console.print(
-            "findings: " + ", ".join(f"{rule} {count:,}" for rule, count in result.findings.items())
+            _("findings: ")
+            + ", ".join(f"{rule} {count:,}" for rule, count in result.findings.items())
         )
     for name, values in result.unmapped.items():
         out_console.print(
-            f"unmapped {name}: "
+            _("unmapped {list}: ").format(list=name)
             + ", ".join(f"{value!r} ×{count}" for value, count in values.items()),
             highlight=False,
         )
     out_console.print(
-        f"wrote {out} in {time.perf_counter() - started:.1f} s: "
-        f"{sum(t.rows for t in manifest.tables.values()):,} rows, "
-        f"{manifest.documents.count:,} documents"
+        _("wrote {out} in {seconds} s: {rows} rows, {documents} documents").format(
+            out=out,
+            seconds=number(time.perf_counter() - started, 1),
+            rows=number(sum(t.rows for t in manifest.tables.values())),
+            documents=number(manifest.documents.count),
+        )
     )
-    found, _ = alarms(manifest, rules.params.max_reject_percent)
+    found, _unused = alarms(manifest, rules.params.max_reject_percent)
     for alarm in found:
-        out_console.print(f"[bold red]alarm:[/] {escape(alarm.text)}", highlight=False)
+        out_console.print(f"[bold red]{_('alarm')}:[/] {escape(alarm.text)}", highlight=False)
     if found:
         out_console.print(
-            "the extraction as a whole looks wrong; validation keeps the gate closed "
-            f"({', '.join(sorted({a.rule_id for a in found}))}) until someone has looked",
+            _(
+                "the extraction as a whole looks wrong; validation keeps the gate closed "
+                "({rules}) until someone has looked"
+            ).format(rules=", ".join(sorted({a.rule_id for a in found}))),
             highlight=False,
         )
         raise typer.Exit(EXIT_DATA_ERRORS)

@@ -11,7 +11,8 @@ from rich.table import Table
 
 from nffs_migration.cli.app import app, example
 from nffs_migration.errors import DataErrors
-from nffs_migration.ui import err_console, out_console, progress
+from nffs_migration.i18n import _, number
+from nffs_migration.ui import out_console, progress
 
 TARGET_HELP = (
     "SQLAlchemy URL of the target store (sqlite:///target.db, postgresql+psycopg://…). "
@@ -100,17 +101,10 @@ def load(
     """
     from datetime import timedelta
 
-    from nffs_migration.intermediate_format import open_package
-    from nffs_migration.intermediate_format.reader import stored_report
+    from nffs_migration.cli.validate import validate_first
     from nffs_migration.loaders import load_package
 
-    with open_package(package) as opened:
-        validated = stored_report(opened) is not None
-    if not validated:  # the loader gates on the report; the command makes one first
-        from nffs_migration.validators import validate_package
-
-        with err_console.status(f"validating {package.name} first"):
-            validate_package(package)
+    validate_first(package)  # the loader gates on the report; the command makes one first
 
     started = time.perf_counter()
     with progress() as bar:
@@ -132,10 +126,17 @@ def load(
             by=by,
         )
     if result.already_loaded:
-        out_console.print(f"{result.package_id} is already loaded; nothing to do")
+        out_console.print(
+            _("{package} is already loaded; nothing to do").format(package=result.package_id)
+        )
         return
     table = Table(
-        "table", "rows", "inserted", "updated", "deleted", title=f"loaded {result.package_id}"
+        _("table"),
+        _("rows"),
+        _("inserted"),
+        _("updated"),
+        _("deleted"),
+        title=_("loaded {package}").format(package=result.package_id),
     )
     for name, counts in result.rows.items():
         table.add_row(
@@ -147,12 +148,16 @@ def load(
         )
     out_console.print(table)
     out_console.print(
-        f"{result.documents_new:,} new documents stored; {time.perf_counter() - started:.1f} s"
+        _("{count} new documents stored; {seconds} s").format(
+            count=number(result.documents_new), seconds=number(time.perf_counter() - started, 1)
+        )
     )
     if result.cut_over:
         out_console.print(
-            f"[bold]cut over[/]: this was the final batch; service {result.cut_over} takes no "
-            "more loads unless reopened (nffs-migrate target reopen)"
+            _(
+                "[bold]cut over[/]: this was the final batch; service {service} takes no "
+                "more loads unless reopened (nffs-migrate target reopen)"
+            ).format(service=result.cut_over)
         )
 
 
@@ -237,5 +242,9 @@ def reconcile(
     if differences:
         for line in differences:
             out_console.print(f"[red]difference:[/] {line}", highlight=False)
-        raise DataErrors(f"{package.name} and the target differ in {len(differences)} places")
-    out_console.print("[green]the target holds exactly what the package holds[/]")
+        raise DataErrors(
+            _("{package} and the target differ in {count} places").format(
+                package=package.name, count=len(differences)
+            )
+        )
+    out_console.print(f"[green]{_('the target holds exactly what the package holds')}[/]")

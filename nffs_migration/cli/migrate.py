@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import time
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from nffs_migration.cli.app import app, example
-from nffs_migration.errors import UsageError
+from nffs_migration.errors import EXIT_DATA_ERRORS, UsageError
 from nffs_migration.files import write_private_text
+from nffs_migration.i18n import _
 from nffs_migration.ui import err_console, out_console
 
 LEDGER_HELP = (
@@ -214,32 +217,165 @@ def demo(
     )
 
 
-@app.command(
+status_app = typer.Typer(
+    help="Every service at a glance; snapshots carry a service's status to the canton.",
+    invoke_without_command=True,
+    no_args_is_help=False,
+)
+app.add_typer(status_app, name="status")
+
+
+@status_app.callback(
     epilog=example(
         "nffs-migrate status",
         'nffs-migrate status --ledger "$NFFS_LEDGER_URL" --html status.html',
+        "nffs-migrate --lang fr status --xlsx steering-committee.xlsx",
+        "nffs-migrate status export --service 0942 --out 0942-status.json",
+        "nffs-migrate status import snapshots/ --trust keys/",
     ),
 )
 def status(
+    ctx: typer.Context,
     ledger: Annotated[
         str, typer.Option("--ledger", envvar="NFFS_LEDGER_URL", help=LEDGER_HELP)
     ] = "sqlite:///ledger.db",
     html: Annotated[
         Path | None, typer.Option("--html", help="Also write a self-contained dashboard page.")
     ] = None,
+    xlsx: Annotated[
+        Path | None,
+        typer.Option("--xlsx", help="Also write plan against actual per service (.xlsx)."),
+    ] = None,
+    csv_out: Annotated[
+        Path | None,
+        typer.Option("--csv", help="Also write plan against actual per service (.csv)."),
+    ] = None,
 ) -> None:
-    """Show every service: system, wave, batch, step, quality, what blocks it, last activity."""
-    print_status(ledger)
-    if html is not None:
-        from nffs_migration.flows.ledger import Ledger
-        from nffs_migration.flows.status import dashboard_html
+    """Show every service: system, wave, batch, step, quality, what blocks it, last activity.
 
-        opened = Ledger(ledger)
-        try:
+    `--html` writes the dashboard (progress per wave, plan against actual, findings by
+    rule and batch); `--xlsx`/`--csv` the plan against actual for the steering committee.
+    """
+    ctx.obj = ledger
+    if ctx.invoked_subcommand is not None:
+        return
+    print_status(ledger)
+    from nffs_migration.flows.ledger import Ledger
+    from nffs_migration.flows.status import dashboard_html, write_status_table
+
+    opened = Ledger(ledger)
+    try:
+        if html is not None:
             write_private_text(html, dashboard_html(opened))
-        finally:
-            opened.close()
-        out_console.print(f"wrote {html}")
+            out_console.print(_("wrote {out}").format(out=html))
+        for table in (xlsx, csv_out):
+            if table is not None:
+                count = write_status_table(opened, table)
+                out_console.print(_("wrote {out}: {count} services").format(out=table, count=count))
+    finally:
+        opened.close()
+
+
+@status_app.command(
+    "export",
+    epilog=example(
+        "nffs-migrate status export --service 0942 --out 0942-status.json",
+        "nffs-migrate status export --service 0942 --out 0942-status.json "
+        "--sign-key keys/0942.sign.key",
+    ),
+)
+def status_export(
+    ctx: typer.Context,
+    service: Annotated[str, typer.Option("--service", help="The service's 4-digit id.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="The snapshot file (.json).")],
+    sign_key: Annotated[
+        Path | None,
+        typer.Option(
+            "--sign-key",
+            envvar="NFFS_SIGN_KEY",
+            help="The service's Ed25519 key (nffs-migrate seal keygen): sign the snapshot.",
+        ),
+    ] = None,
+) -> None:
+    """Write one service's status as a snapshot for the canton (no personal data).
+
+    Plan, batches, outcomes, counts, blocking rules and cutover, from this ledger; signed
+    with the service's key when given. The canton collects the files and runs
+    `nffs-migrate status import`.
+    """
+    from nffs_migration.flows.ledger import Ledger
+    from nffs_migration.flows.snapshots import export_snapshot, write_snapshot
+
+    opened = Ledger(ctx.obj)
+    try:
+        passphrase = os.environ.get("NFFS_KEY_PASSPHRASE")
+        document = export_snapshot(
+            opened,
+            service.zfill(4),
+            signing_key=sign_key,
+            passphrase=passphrase.encode() if passphrase else None,
+        )
+    finally:
+        opened.close()
+    write_snapshot(document, out)
+    signed = _("signed") if "signature" in document else _("not signed")
+    out_console.print(
+        _("wrote {out}: service {service}, {batches} batches, {signed}").format(
+            out=out,
+            service=service.zfill(4),
+            batches=len(document["snapshot"]["batches"]),
+            signed=signed,
+        )
+    )
+
+
+@status_app.command(
+    "import",
+    epilog=example(
+        "nffs-migrate status import snapshots/ --ledger sqlite:///canton.db",
+        "nffs-migrate status import snapshots/ --trust keys/",
+    ),
+)
+def status_import(
+    ctx: typer.Context,
+    folder: Annotated[Path, typer.Argument(help="A folder of snapshots (*.json) or one file.")],
+    trust: Annotated[
+        Path | None,
+        typer.Option(
+            "--trust",
+            help="A folder of the services' public keys (<service_id>.sign.pub): every "
+            "snapshot must then be signed by its service's key.",
+        ),
+    ] = None,
+) -> None:
+    """Collect the services' snapshots into this ledger (idempotent; signatures checked).
+
+    A snapshot already imported or older than the imported one changes nothing; the
+    canton's plan (wave, planned dates) wins over the snapshot's. With `--trust`, an
+    unsigned, changed or foreign-signed snapshot is refused. Exit 1 when any is refused.
+    """
+    from nffs_migration.flows.ledger import Ledger
+    from nffs_migration.flows.snapshots import import_snapshots, trusted_keys
+
+    keys = trusted_keys(trust) if trust is not None else None
+    if keys is None:
+        err_console.print(_("[yellow]no --trust: signatures are not checked[/]"))
+    opened = Ledger(ctx.obj)
+    try:
+        result = import_snapshots(opened, folder, trusted=keys)
+    finally:
+        opened.close()
+    out_console.print(
+        _("imported {imported}, unchanged {unchanged}, refused {refused}").format(
+            imported=len(result.imported),
+            unchanged=len(result.unchanged),
+            refused=len(result.refused),
+        )
+    )
+    for _file, reason in result.refused:
+        out_console.print(f"[red]{_('refused')}:[/] {escape(reason)}", highlight=False)
+    if result.refused:
+        raise typer.Exit(EXIT_DATA_ERRORS)
 
 
 @app.command(

@@ -14,6 +14,7 @@ from rich.table import Table
 from nffs_migration.cli.app import app, example
 from nffs_migration.errors import DataErrors, UsageError
 from nffs_migration.files import open_private
+from nffs_migration.i18n import _, number
 from nffs_migration.intermediate_format.findings import Finding
 from nffs_migration.ui import err_console, out_console
 
@@ -97,7 +98,7 @@ def validate(
         "severity",
         "failed",
         "checked",
-        title=f"{package.name}: rules with findings",
+        title=_("{package}: rules with findings").format(package=package.name),
     )
     for rule in report.rules:
         if rule.failed:
@@ -134,15 +135,33 @@ def validate(
                         f.message,
                     ]
                 )
-        out_console.print(f"wrote {len(report.findings):,} findings to {export_findings}")
-    verdict = "[bold green]passed[/]" if summary["passed"] else "[bold red]failed[/]"
+        out_console.print(
+            _("wrote {count} findings to {file}").format(
+                count=number(len(report.findings)), file=export_findings
+            )
+        )
+    verdict = (
+        f"[bold green]{_('passed')}[/]" if summary["passed"] else f"[bold red]{_('failed')}[/]"
+    )
     out_console.print(
-        f"{verdict}: {summary['errors']:,} errors, {summary['warnings']:,} warnings, "
-        f"{summary['infos']:,} infos (as of {outcome.as_of}); "
-        f"report in {package}/reports/validation.html"
+        _(
+            "{verdict}: {errors} errors, {warnings} warnings, {infos} infos (as of {as_of}); "
+            "report in {report}"
+        ).format(
+            verdict=verdict,
+            errors=number(summary["errors"]),
+            warnings=number(summary["warnings"]),
+            infos=number(summary["infos"]),
+            as_of=outcome.as_of,
+            report=f"{package}/reports/validation.html",
+        )
     )
     if not summary["passed"]:
-        raise DataErrors(f"{package.name} has {summary['errors']:,} errors; loading is blocked")
+        raise DataErrors(
+            _("{package} has {errors} errors; loading is blocked").format(
+                package=package.name, errors=number(summary["errors"])
+            )
+        )
 
 
 def _stdout_is_terminal() -> bool:
@@ -208,7 +227,7 @@ def rules(
 
     settings = load_profile(profile)
     examples: dict[str, int] = {}
-    for rule_id, _ in load_cases():
+    for rule_id, _case in load_cases():
         examples[rule_id] = examples.get(rule_id, 0) + 1
     view = Table(
         "rule", "category", "severity", "stage", "cases", "what it checks", title=settings.name
@@ -230,3 +249,56 @@ def rules(
     if markdown is not None:
         markdown.write_text(rules_markdown(profile), encoding="utf-8")
         out_console.print(f"wrote {markdown}")
+
+
+def validate_first(package: Path, profile: Path | None = None) -> None:
+    """Validate a package that has no current validation report (the next step reads it)."""
+    from nffs_migration.intermediate_format import open_package
+    from nffs_migration.intermediate_format.reader import stored_report
+    from nffs_migration.validators import validate_package
+
+    with open_package(package) as opened:
+        validated = stored_report(opened) is not None
+    if not validated:
+        with err_console.status(_("validating {package} first").format(package=package.name)):
+            validate_package(package, profile_path=profile)
+
+
+@app.command(
+    epilog=example(
+        "nffs-migrate worklist packages/0942-full --out worklist.xlsx",
+        "nffs-migrate --lang fr worklist packages/0942-full --out liste.csv",
+    ),
+)
+def worklist(
+    package: Annotated[Path, typer.Argument(help="A package folder or .zip.")],
+    out: Annotated[
+        Path,
+        typer.Option("--out", "-o", help="The file: .xlsx (a sheet per severity) or .csv."),
+    ],
+    profile: Annotated[
+        Path | None,
+        typer.Option("--profile", help="Rule profile when the package is validated first."),
+    ] = None,
+) -> None:
+    """The clerks' worklist: every finding and rejected record, by social worker and case.
+
+    One row per finding and per rejected record: the social worker's short name, the case
+    number, severity, table and source key, the rule's title and what to fix in the
+    legacy system, in the run's language (`--lang de|fr`). Keys and case numbers only,
+    never a client's name, AHV number, address or text. A package without a current
+    validation report is validated first.
+    """
+    from nffs_migration.validators.worklist import write_worklist
+
+    validate_first(package, profile)
+    items = write_worklist(package, out)
+    counts = {s: sum(1 for i in items if i.severity == s) for s in ("error", "warning", "info")}
+    out_console.print(
+        _("wrote {out}: {errors} errors, {warnings} warnings, {infos} infos").format(
+            out=out,
+            errors=number(counts["error"]),
+            warnings=number(counts["warning"]),
+            infos=number(counts["info"]),
+        )
+    )

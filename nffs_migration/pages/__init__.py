@@ -10,6 +10,11 @@ empty cell.
 
     render("report.html", title=..., ...)   # the page as text
 
+Text is marked for translation in the templates (`{{ _("Rules with findings") }}`,
+`{% trans %}`) and shown in the run's language (`nffs_migration.i18n`); numbers and
+shares use its conventions (filters `number`, `percent`), labels of the format its
+three-language labels (filter `label`).
+
 The templates are package data (`nffs_migration/pages/templates/`), read through
 `importlib.resources` like every file the toolkit ships.
 """
@@ -22,7 +27,7 @@ from typing import Any
 
 import jinja2
 
-from nffs_migration import __version__
+from nffs_migration import __version__, i18n
 from nffs_migration.resources import require, resource
 
 PACKAGE = "nffs_migration.pages"
@@ -46,16 +51,6 @@ def _source(name: str) -> str:
     return require(template(name), f"page template {name}").read_text(encoding="utf-8")
 
 
-def _number(value: int | float | None) -> str:
-    """A count with thousands separators (`12,345`); nothing for None."""
-    return "" if value is None else f"{value:,}"
-
-
-def _percent(value: float | None, digits: int = 0) -> str:
-    """A share as a percentage (`0.125` → `12.5%` with one digit); nothing for None."""
-    return "" if value is None else f"{value:.{digits}%}"
-
-
 @cache
 def environment() -> jinja2.Environment:
     """The one Jinja2 environment of every page."""
@@ -66,16 +61,23 @@ def environment() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        extensions=["jinja2.ext.i18n"],
     )
-    env.filters["number"] = _number
-    env.filters["percent"] = _percent
+    # Messages in the run's language, looked up when the page is rendered.
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        gettext=i18n._, ngettext=i18n.ngettext, newstyle=True
+    )
+    env.policies["ext.i18n.trimmed"] = True
+    env.filters["number"] = i18n.number
+    env.filters["percent"] = i18n.percent
+    env.filters["label"] = i18n.text_of
     env.globals["tool_version"] = __version__
     return env
 
 
 def render(template: str, **context: Any) -> str:
-    """A page from its template and the figures it shows."""
-    return environment().get_template(template).render(**context)
+    """A page from its template and the figures it shows, in the run's language."""
+    return environment().get_template(template).render(lang=i18n.language(), **context)
 
 
 __all__ = ["TEMPLATES", "render", "template"]

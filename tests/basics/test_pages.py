@@ -27,9 +27,12 @@ from nffs_migration.validators.html import render_html
 STYLE = re.compile(r"<style>(.*?)</style>", re.DOTALL)
 
 
-def _report(description: str = "A closed case has no closing reason.") -> dict[str, Any]:
+def _report(
+    description: str = "A closed case has no closing reason.",
+    rule_id: str = "closed-case-without-reason",
+) -> dict[str, Any]:
     rule = {
-        "id": "closed-case-without-reason",
+        "id": rule_id,
         "category": "completeness",
         "severity": "warning",
         "table": "cases",
@@ -87,7 +90,8 @@ def test_every_page_has_the_one_stylesheet_and_layout(tmp_path: Path) -> None:
 
 
 def test_values_are_escaped() -> None:
-    page = render_html(_report(description="<b>bold</b> & <script>x</script>"))
+    # A rule the catalog does not know (a vendor's) shows its own description.
+    page = render_html(_report("<b>bold</b> & <script>x</script>", rule_id="vendor-rule"))
     assert "&lt;b&gt;bold&lt;/b&gt; &amp; &lt;script&gt;" in page
     assert "<script>" not in page
 
