@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import sqlalchemy as sa
 import yaml
@@ -66,6 +66,9 @@ class Connection(_Model):
                 raise ConfigurationError(f"{what}: environment variable {self.url_env} is not set")
             return value
         if self.url_block:
+            from nffs_migration.flows.prefect_env import require_prefect
+
+            require_prefect("a url_block")
             from prefect.blocks.system import Secret
 
             block: Any = Secret.load(self.url_block)
@@ -82,6 +85,11 @@ class Service(_Model):
     name: str
     communes: list[int] = Field(
         default_factory=list, description="BFS numbers of the communes served."
+    )
+    language: Literal["de", "fr", "en"] | None = Field(
+        default=None,
+        description="Language of the reports, worklists and summaries (--lang and "
+        "NFFS_LANG win over it).",
     )
 
 
@@ -212,6 +220,7 @@ service:
   id: "0942"                      # BFS number of the main commune, 4 digits
   name: Sozialdienst Thun
   communes: [942, 928]            # BFS numbers of the communes served
+  # language: de                  # reports, worklists, summaries: de, fr or en
 
 source:
   system: klibnet                 # klibnet, kiss, tutoris or custom

@@ -87,8 +87,9 @@ class DataFile:
 
 
 def data_files() -> list[DataFile]:
-    """Every data file the toolkit needs: mapping lists, profiles, rule cases, notes, pages."""
+    """Every data file the toolkit needs: mappings, profiles, rule cases, notes, pages, catalogs."""
     from nffs_migration.extractors import EXTRACTORS, extractor_class
+    from nffs_migration.i18n import catalog_file
     from nffs_migration.pages import TEMPLATES, template
     from nffs_migration.validators.cases import case_files
     from nffs_migration.validators.profile import DEFAULT
@@ -104,6 +105,7 @@ def data_files() -> list[DataFile]:
     found.append(DataFile("the rule notes", NOTES))
     found.extend(DataFile(f"rule cases of {rule}", item) for rule, item in case_files().items())
     found.extend(DataFile(f"page template {name}", template(name)) for name in TEMPLATES)
+    found.extend(DataFile(f"{lang} message catalog", catalog_file(lang)) for lang in ("de", "fr"))
     return found
 
 
@@ -127,13 +129,17 @@ def check_data_files() -> Check:
             f"{len(missing)} of {len(files)} missing or empty: {named}{more}",
             REINSTALL,
         )
-    lists = sum(1 for f in files if "mapping list" in f.what)
+
+    def count(word: str) -> int:
+        return sum(1 for f in files if word in f.what)
+
     return Check(
         "installation",
         "data files",
         True,
-        f"{len(files)} present ({lists} mapping lists, rule profile, "
-        f"{len(files) - lists - 1} rule case files)",
+        f"{len(files)} present ({count('mapping list')} mapping lists, rule profile and "
+        f"notes, {count('rule cases')} rule case files, {count('page template')} page "
+        f"templates, {count('message catalog')} message catalogs)",
     )
 
 
@@ -376,8 +382,25 @@ def _version_key(version: str) -> tuple[int, ...]:
     return tuple(int(part) for part in version.split(".") if part.isdigit())
 
 
-def check_prefect() -> Check:
-    """Prefect's API, where one is configured (PREFECT_API_URL); else the embedded mode."""
+def check_prefect(*, needed: bool = False) -> Check:
+    """Prefect's API, where one is configured (PREFECT_API_URL); else the embedded mode.
+
+    Prefect comes with the extra `nffs-migration[flows]`: missing, it blocks only a
+    service that is to be migrated (`needed`).
+    """
+    from importlib.util import find_spec
+
+    from nffs_migration.flows.prefect_env import FLOWS_EXTRA
+
+    if find_spec("prefect") is None:
+        return Check(
+            "orchestration",
+            "Prefect",
+            False,
+            "not installed: extract, validate, load and worklist work; migrate and demo do not",
+            FLOWS_EXTRA,
+            needed=needed,
+        )
     url = os.environ.get("PREFECT_API_URL")
     if not url:
         return Check(
@@ -452,7 +475,7 @@ def diagnose(config_path: Path | None = None, *, installation_only: bool = False
     if not installation_only:
         if config_path is not None:
             checks += list(service(config_path))
-        checks.append(check_prefect())
+        checks.append(check_prefect(needed=config_path is not None))
     return Diagnosis(checks)
 
 

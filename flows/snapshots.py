@@ -3,7 +3,7 @@
 A commune's runs keep their own ledger. `export_snapshot` writes one service's plan,
 batches, steps, counts, blocking rules and cutover as one JSON file (keys, counts and
 rule ids only, like the ledger: no record's values), signed with the service's Ed25519
-key (`nffs-migrate seal keygen`) where sealing is configured. The canton collects the
+key (`nffs-migrate package keygen`) where sealing is configured. The canton collects the
 files in a folder and `import_snapshots` puts each service's history into its own
 ledger:
 

@@ -69,23 +69,27 @@ def main() -> None:
             err_console.print_exception(show_locals=False)
         # One line; in German or French it starts with what the kind of error means.
         meaning = "" if language() == "en" else f"{_(error_kind(exc))} "
+        word = _("error")
         err_console.print(
-            f"[bold red]{_('error')}:[/] {meaning}{escape(exc.message)}",
+            f"[bold red]{word}:[/] {meaning}{escape(exc.message)}",
             highlight=False,
             soft_wrap=True,
         )
         if exc.retryable:
-            err_console.print(f"[dim]{_('this may pass when tried again')}[/]")
+            again = _("this may pass when tried again")
+            err_console.print(f"[dim]{again}[/]")
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
-        err_console.print(f"[bold red]{_('interrupted')}[/]")
+        stopped = _("interrupted")
+        err_console.print(f"[bold red]{stopped}[/]")
         sys.exit(130)
     except Exception as exc:  # noqa: BLE001 - the last line of defence: one line, no values
         if state.debug:
             err_console.print_exception(show_locals=False)
         else:
+            internal = _("internal error")
             err_console.print(
-                f"[bold red]{_('internal error')}:[/] {type(exc).__name__} "
+                f"[bold red]{internal}:[/] {type(exc).__name__} "
                 + _("(run again with --debug for the traceback; please report it)")
             )
         sys.exit(EXIT_INTERNAL)

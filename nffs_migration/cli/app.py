@@ -14,6 +14,8 @@ from nffs_migration import log as toolkit_log
 @dataclass
 class _State:
     debug: bool = False
+    #: The language given with --lang (a service's configuration yields to it).
+    lang: str | None = None
 
 
 state = _State()
@@ -73,6 +75,7 @@ def _global(
     toolkit_log.configure(verbose, debug=debug)
     if lang is not None and i18n.normalise(lang) is None:
         raise typer.BadParameter(f"{lang!r}: choose de, fr or en", param_hint="--lang")
+    state.lang = lang
     i18n.set_language(lang)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -9,6 +10,7 @@ import typer
 from rich.table import Table
 
 from nffs_migration.cli.app import app, example
+from nffs_migration.i18n import _, number
 from nffs_migration.ui import out_console
 
 schema_app = typer.Typer(
@@ -95,3 +97,69 @@ def package_inspect(
             f"documents: {manifest.documents.count:,} files, {manifest.documents.bytes:,} bytes; "
             f"all {len(manifest.files)} checksums verified"
         )
+
+
+@package_app.command(
+    "build",
+    epilog=example(
+        "nffs-migrate package build --tables export/ --documents export/documents "
+        "--service 0942 --system kiss --as-of 2026-11-30T18:00 --out packages/0942-vendor",
+    ),
+)
+def package_build(
+    tables: Annotated[
+        Path,
+        typer.Option(
+            "--tables",
+            help="Folder with <table>.parquet or .csv per table (the published Table "
+            "Schemas), accounting.csv and optionally rejects/.",
+        ),
+    ],
+    service: Annotated[str, typer.Option("--service", help="The service's 4-digit id.")],
+    system: Annotated[str, typer.Option("--system", help="The source system's family.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="The package folder or .zip.")],
+    documents: Annotated[
+        Path | None,
+        typer.Option("--documents", help="Folder with the files documents.file names."),
+    ] = None,
+    as_of: Annotated[
+        datetime | None,
+        typer.Option("--as-of", help="The moment the export reflects (default: now)."),
+    ] = None,
+    accounting: Annotated[
+        Path | None,
+        typer.Option("--accounting", help="The accounting (default: TABLES/accounting.csv)."),
+    ] = None,
+    source_version: Annotated[
+        str | None, typer.Option("--source-version", help="The vendor system's version.")
+    ] = None,
+) -> None:
+    """Turn tables a vendor wrote with its own tools into a package, then validate it.
+
+    The vendor's accounting (read, migrated, rejected, excluded per source table) is
+    checked against the tables; documents are copied and their checksums checked. Judge
+    the result with `nffs-migrate validate` (docs/vendors.md).
+    """
+    from zoneinfo import ZoneInfo
+
+    from nffs_migration.intermediate_format.build import build_package
+
+    moment = as_of or datetime.now(ZoneInfo("Europe/Zurich"))
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=ZoneInfo("Europe/Zurich"))
+    manifest = build_package(
+        tables,
+        out,
+        service_id=service.zfill(4),
+        source_system=system,
+        data_as_of=moment,
+        accounting=accounting,
+        documents=documents,
+        source_version=source_version,
+    )
+    rows = sum(entry.rows for entry in manifest.tables.values())
+    out_console.print(
+        _(
+            "wrote {out}: {rows} rows, {documents} documents; next: nffs-migrate validate {out}"
+        ).format(out=out, rows=number(rows), documents=number(manifest.documents.count))
+    )

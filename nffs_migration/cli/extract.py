@@ -209,7 +209,8 @@ def extract(
     )
     found, _unused = alarms(manifest, rules.params.max_reject_percent)
     for alarm in found:
-        out_console.print(f"[bold red]{_('alarm')}:[/] {escape(alarm.text)}", highlight=False)
+        word = _("alarm")
+        out_console.print(f"[bold red]{word}:[/] {escape(alarm.text)}", highlight=False)
     if found:
         out_console.print(
             _(

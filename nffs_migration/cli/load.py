@@ -247,4 +247,5 @@ def reconcile(
                 package=package.name, count=len(differences)
             )
         )
-    out_console.print(f"[green]{_('the target holds exactly what the package holds')}[/]")
+    same = _("the target holds exactly what the package holds")
+    out_console.print(f"[green]{same}[/]")

@@ -151,6 +151,10 @@ def migrate(
     from nffs_migration.flows.prefect_env import prepare
 
     configs = [load_config(path) for path in config]
+    from nffs_migration import i18n
+    from nffs_migration.cli.app import state
+
+    i18n.set_language(state.lang, configured=configs[0].service.language)
     prepare()
     started = time.perf_counter()
     if next_batch and len(config) > 1:
@@ -293,7 +297,7 @@ def status_export(
         typer.Option(
             "--sign-key",
             envvar="NFFS_SIGN_KEY",
-            help="The service's Ed25519 key (nffs-migrate seal keygen): sign the snapshot.",
+            help="The service's Ed25519 key (nffs-migrate package keygen): sign the snapshot.",
         ),
     ] = None,
 ) -> None:
@@ -373,7 +377,8 @@ def status_import(
         )
     )
     for _file, reason in result.refused:
-        out_console.print(f"[red]{_('refused')}:[/] {escape(reason)}", highlight=False)
+        word = _("refused")
+        out_console.print(f"[red]{word}:[/] {escape(reason)}", highlight=False)
     if result.refused:
         raise typer.Exit(EXIT_DATA_ERRORS)
 

@@ -140,8 +140,9 @@ def validate(
                 count=number(len(report.findings)), file=export_findings
             )
         )
+    passed_word, failed_word = _("passed"), _("failed")
     verdict = (
-        f"[bold green]{_('passed')}[/]" if summary["passed"] else f"[bold red]{_('failed')}[/]"
+        f"[bold green]{passed_word}[/]" if summary["passed"] else f"[bold red]{failed_word}[/]"
     )
     out_console.print(
         _(

@@ -15,7 +15,7 @@ The language of a run, first found wins:
 4. the locale (`LC_ALL`, `LC_MESSAGES`, `LANG`: `de_CH.UTF-8` gives German);
 5. English.
 
-Numbers follow the language's Swiss conventions (`12’345` in German and French).
+Numbers follow the language's Swiss conventions (`12'345` in German and French).
 Labels of tables, columns and codes come from the format definition, which holds them in
 the three languages already (`text_of`).
 """
@@ -39,11 +39,13 @@ from nffs_migration.resources import require, resource
 #: The languages of the toolkit; English is the source language.
 LANGUAGES = ("en", "de", "fr")
 #: The locale used for numbers per language.
-LOCALES = {"en": "en_CH", "de": "de_CH", "fr": "fr_CH"}
+LOCALES = {"en": "en", "de": "de_CH", "fr": "fr_CH"}
 PACKAGE = "nffs_migration.i18n"
 ENVIRONMENT = "NFFS_LANG"
 
 _language: ContextVar[str | None] = ContextVar("nffs_language", default=None)
+#: The run's language for threads that do not share the caller's context (workers).
+_process_language: str | None = None
 
 
 def normalise(value: str | None) -> str | None:
@@ -73,14 +75,16 @@ def resolve(explicit: str | None = None, configured: str | None = None) -> str:
 
 def set_language(explicit: str | None = None, configured: str | None = None) -> str:
     """Fix the language of this run (see `resolve`) and return it."""
+    global _process_language
     chosen = resolve(explicit, configured)
     _language.set(chosen)
+    _process_language = chosen
     return chosen
 
 
 def language() -> str:
     """The language of this run (resolved on first use when nobody set it)."""
-    current = _language.get()
+    current = _language.get() or _process_language
     return current if current is not None else resolve()
 
 
