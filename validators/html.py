@@ -102,7 +102,11 @@ def _keys(findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
     for finding in findings:
         per_rule.setdefault(finding["rule_id"], []).append(finding)
     return [
-        {"id": rule_id, "count": len(found), "findings": found[:KEYS_PER_RULE]}
+        {
+            "id": rule_id,
+            "count": len(found),
+            "findings": [{**f, "table": table_label(f["table"])} for f in found[:KEYS_PER_RULE]],
+        }
         for rule_id, found in per_rule.items()
     ]
 
