@@ -94,8 +94,7 @@ def read_vendor_table(path: Path, schema: pa.Schema, name: str) -> pa.Table:
             )
         except pa.ArrowInvalid as exc:
             raise PackageError(
-                f"{name}: the CSV does not read as the format's types "
-                f"({_column_of(exc, columns)})"
+                f"{name}: the CSV does not read as the format's types ({_column_of(exc, columns)})"
             ) from None
     unknown = sorted(set(table.column_names) - set(schema.names))
     if unknown:
@@ -138,9 +137,12 @@ def read_accounting(path: Path) -> list[VendorCounts]:
                 rows = list(csv.DictReader(handle))
         return [
             VendorCounts(
-                str(row["source_table"]),
-                *(int(row[field]) for field in ACCOUNTING_FIELDS[1:]),
-                _by_rule(row.get("excluded_by_rule")),
+                source_table=str(row["source_table"]),
+                read=int(row["read"]),
+                migrated=int(row["migrated"]),
+                rejected=int(row["rejected"]),
+                excluded=int(row["excluded"]),
+                excluded_by_rule=_by_rule(row.get("excluded_by_rule")),
             )
             for row in rows
         ]
