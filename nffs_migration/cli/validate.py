@@ -14,11 +14,53 @@ from rich.table import Table
 from nffs_migration.cli.app import app, example
 from nffs_migration.errors import DataErrors, UsageError
 from nffs_migration.files import open_private
-from nffs_migration.i18n import _, number
+from nffs_migration.i18n import N_, _, number
 from nffs_migration.intermediate_format.findings import Finding
 from nffs_migration.ui import err_console, out_console
 
 STYLE = {"error": "bold red", "warning": "yellow", "info": "dim"}
+#: The findings export: machine names (the English header) and headings (German, French).
+FINDINGS_COLUMNS = (
+    ("rule_id", N_("rule")),
+    ("severity", N_("severity")),
+    ("table", N_("table")),
+    ("record_id", N_("record id")),
+    ("source_key", N_("source key")),
+    ("field", N_("field")),
+    ("message", N_("message")),
+    ("title", N_("rule title")),
+    ("what_to_do", N_("what to do")),
+)
+
+
+def _export_findings(findings: list[Finding], path: Path) -> None:
+    """Every finding as CSV for the clerks, with the rule's title and what to do about it.
+
+    The header holds the columns' names in English and their headings in German or
+    French; the rule's title and what to do are in the run's language.
+    """
+    from nffs_migration.i18n import language
+    from nffs_migration.intermediate_format.rules import fix, title
+
+    with open_private(path, newline="") as handle:
+        writer = csv.writer(handle)
+        english = language() == "en"
+        writer.writerow([name if english else _(heading) for name, heading in FINDINGS_COLUMNS])
+        for f in findings:
+            todo = fix(f.rule_id)
+            writer.writerow(
+                [
+                    f.rule_id,
+                    f.severity.value,
+                    f.table,
+                    f.record_id,
+                    f.source_key,
+                    f.field,
+                    f.message,
+                    _(title(f.rule_id)),
+                    _(todo) if todo else "",
+                ]
+            )
 
 
 @app.command(
@@ -118,23 +160,7 @@ def validate(
     if show_values:
         _print_values(package, report.findings, rules or [], per_rule)
     if export_findings is not None:
-        with open_private(export_findings, newline="") as handle:
-            writer = csv.writer(handle)
-            writer.writerow(
-                ["rule_id", "severity", "table", "record_id", "source_key", "field", "message"]
-            )
-            for f in report.findings:
-                writer.writerow(
-                    [
-                        f.rule_id,
-                        f.severity.value,
-                        f.table,
-                        f.record_id,
-                        f.source_key,
-                        f.field,
-                        f.message,
-                    ]
-                )
+        _export_findings(report.findings, export_findings)
         out_console.print(
             _("wrote {count} findings to {file}").format(
                 count=number(len(report.findings)), file=export_findings

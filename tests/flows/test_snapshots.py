@@ -15,8 +15,10 @@ import subprocess
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+import openpyxl
 import pytest
 
+from nffs_migration import i18n
 from nffs_migration.flows.ledger import Ledger
 from nffs_migration.flows.snapshots import (
     canonical,
@@ -25,7 +27,12 @@ from nffs_migration.flows.snapshots import (
     trusted_keys,
     write_snapshot,
 )
-from nffs_migration.flows.status import dashboard_html, plan_versus_actual, write_status_table
+from nffs_migration.flows.status import (
+    EXPORT_HEADINGS,
+    dashboard_html,
+    plan_versus_actual,
+    write_status_table,
+)
 from nffs_migration.transit.keys import write_keys
 
 STEPS = ("extract", "validate", "gate", "load", "reconcile")
@@ -182,6 +189,19 @@ def test_plan_against_actual_in_the_dashboard_and_the_export(
     table = tmp_path / "steering.csv"
     assert write_status_table(canton, table, today) == 3
     assert len(table.read_text(encoding="utf-8-sig").splitlines()) == 4
+    # The steering committee's workbook in German: headings and standings translated.
+    i18n.set_language("de")
+    try:
+        workbook = tmp_path / "steering.xlsx"
+        write_status_table(canton, workbook, today)
+        sheet = openpyxl.load_workbook(workbook).worksheets[0]
+        header = [c.value for c in sheet[1]]
+        english = [str(heading) for _name, heading in EXPORT_HEADINGS]
+        assert header[0] != english[0] and header[5] != english[5] and sheet.freeze_panes == "A2"
+        standings = {row[10] for row in sheet.iter_rows(min_row=2, values_only=True)}
+        assert "planned" not in standings and "cut over" not in standings
+    finally:
+        i18n.set_language("en")
     page = tmp_path / "status.html"
     page.write_text(dashboard_html(canton))
     html = page.read_text()

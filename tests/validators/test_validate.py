@@ -179,7 +179,9 @@ def test_validate_command_exit_codes_and_csv_export(cli, realistic, tmp_path: Pa
     )
     assert result.exit_code == (0 if outcome.report.valid else 1)
     lines = (tmp_path / "f.csv").read_text().splitlines()
-    assert lines[0] == "rule_id,severity,table,record_id,source_key,field,message"
+    assert lines[0] == (
+        "rule_id,severity,table,record_id,source_key,field,message,title,what_to_do"
+    )
     assert len(lines) == len(outcome.report.findings) + 1
     assert (tmp_path / "r" / "validation.html").exists()
     # reports and exports outside the package are for their owner only
@@ -189,6 +191,11 @@ def test_validate_command_exit_codes_and_csv_export(cli, realistic, tmp_path: Pa
     (tmp_path / "f.csv").chmod(0o644)
     cli("validate", str(copy), "--export-findings", str(tmp_path / "f.csv"))
     assert stat.S_IMODE((tmp_path / "f.csv").stat().st_mode) == 0o600
+    cli("--lang", "fr", "validate", str(copy), "--export-findings", str(tmp_path / "fr.csv"))
+    header, *rows = (tmp_path / "fr.csv").read_text().splitlines()
+    assert header.startswith("règle,gravité,") and header.endswith(",que faire")
+    talk = next(r for r in rows if r.startswith("talk-without-duration,"))
+    assert "Entretien sans durée" in talk
     assert cli("validate", str(tmp_path / "nothing")).exit_code == 2
 
 
