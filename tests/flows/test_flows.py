@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 import yaml
+from browser import dump_dom
 
 from nffs_migration.errors import ConfigurationError, SourceError, SourceUnavailable
 from nffs_migration.flows.config import load_config
@@ -237,29 +238,7 @@ def test_plan_status_and_dashboard(cli, tmp_path: Path) -> None:
     html = page.read_text()
     assert stat.S_IMODE(page.stat().st_mode) == 0o600
     assert "<script" not in html and 'id="services"' in html
-    chromium = shutil.which("chromium")
-    if chromium is None:
-        pytest.skip("chromium is not installed (.ci/run installs Debian's chromium)")
-    dom = subprocess.run(
-        [
-            chromium,
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            f"--user-data-dir={tmp_path / 'profile'}",
-            "--dump-dom",
-            page.as_uri(),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    ).stdout
+    dom = dump_dom(page, tmp_path / "profile")
     assert "Sozialdienst Thun" in dom and "services" in dom
 
 

@@ -11,12 +11,12 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
-import subprocess
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import openpyxl
 import pytest
+from browser import dump_dom
 
 from nffs_migration import i18n
 from nffs_migration.flows.ledger import Ledger
@@ -206,26 +206,5 @@ def test_plan_against_actual_in_the_dashboard_and_the_export(
     page.write_text(dashboard_html(canton))
     html = page.read_text()
     assert 'id="plan"' in html and "Progress per wave" in html and "2026-11-01" in html
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    if chromium is None:
-        pytest.skip("chromium is not installed (.ci/run installs Debian's chromium)")
-    dom = subprocess.run(
-        [
-            chromium,
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            f"--user-data-dir={tmp_path / 'profile'}",
-            "--dump-dom",
-            page.as_uri(),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    ).stdout
+    dom = dump_dom(page, tmp_path / "profile")
     assert 'id="plan"' in dom and "Sozialdienst Thun" in dom and "of 2 cut over" in dom

@@ -110,25 +110,11 @@ def test_an_accounting_that_does_not_add_up_is_refused(original: Path, tmp_path:
     )
     accounting.write_text("\n".join(lines) + "\n")
     with pytest.raises(PackageError, match="migrated, the tables hold"):
-        build_package(
-            tmp_path / "export",
-            tmp_path / "built",
-            service_id="0942",
-            source_system="kiss",
-            data_as_of=_moment(),
-            documents=tmp_path / "documents",
-        )
+        _build(tmp_path, "built")
     lines[1] = _csv_line([table, read, str(int(migrated) + 1), rejected, excluded, by_rule])
     accounting.write_text("\n".join(lines) + "\n")
     with pytest.raises(PackageError, match="does not balance"):
-        build_package(
-            tmp_path / "export",
-            tmp_path / "built",
-            service_id="0942",
-            source_system="kiss",
-            data_as_of=_moment(),
-            documents=tmp_path / "documents",
-        )
+        _build(tmp_path, "built")
 
 
 def test_wrong_columns_and_types_name_the_column_never_the_value(
@@ -145,25 +131,11 @@ def test_wrong_columns_and_types_name_the_column_never_the_value(
     cells[birth] = value
     persons.write_text("\n".join([header, _csv_line(cells), *rest]) + "\n")
     with pytest.raises(PackageError) as caught:
-        build_package(
-            tmp_path / "export",
-            tmp_path / "built",
-            service_id="0942",
-            source_system="kiss",
-            data_as_of=_moment(),
-            documents=tmp_path / "documents",
-        )
+        _build(tmp_path, "built")
     assert "birth_date" in caught.value.message and value not in caught.value.message
     persons.write_text(text.replace("birth_date", "geburtsdatum", 1))
     with pytest.raises(PackageError, match="columns the format does not have: geburtsdatum"):
-        build_package(
-            tmp_path / "export",
-            tmp_path / "built2",
-            service_id="0942",
-            source_system="kiss",
-            data_as_of=_moment(),
-            documents=tmp_path / "documents",
-        )
+        _build(tmp_path, "built2")
 
 
 def _csv_line(cells: list[str]) -> str:
@@ -172,6 +144,17 @@ def _csv_line(cells: list[str]) -> str:
     buffer = io.StringIO()
     csv.writer(buffer).writerow(cells)
     return buffer.getvalue().rstrip("\r\n")
+
+
+def _build(tmp_path: Path, out: str) -> object:
+    return build_package(
+        tmp_path / "export",
+        tmp_path / out,
+        service_id="0942",
+        source_system="kiss",
+        data_as_of=_moment(),
+        documents=tmp_path / "documents",
+    )
 
 
 def _moment():
