@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 from datetime import date, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
@@ -15,8 +15,10 @@ from nffs_migration.cli.app import app, example
 from nffs_migration.errors import DataErrors, UsageError
 from nffs_migration.files import open_private
 from nffs_migration.i18n import N_, _, number
-from nffs_migration.intermediate_format.findings import Finding
 from nffs_migration.ui import err_console, out_console
+
+if TYPE_CHECKING:
+    from nffs_migration.intermediate_format.findings import Finding
 
 STYLE = {"error": "bold red", "warning": "yellow", "info": "dim"}
 #: The findings export: machine names (the English header) and headings (German, French).

@@ -106,3 +106,19 @@ def test_demo_command_exists_and_exits_0(
 ) -> None:
     monkeypatch.chdir(tmp_path)
     assert cli("demo", "--help").exit_code == 0
+
+
+def test_the_command_line_starts_without_heavy_imports() -> None:
+    """`--help` and the command table import neither orchestration nor the data stack."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; import nffs_migration.cli; "
+        "print(sorted(m for m in ('prefect', 'dask', 'fastapi', 'pandas', 'pyarrow', 'polars') "
+        "if m in sys.modules))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert result.stdout.strip() == "[]"
