@@ -8,8 +8,9 @@ loaded is not loaded again. Everything else happens in one transaction:
 
 1. every table, parents first, is copied into a staging table (PostgreSQL: `COPY` fed by
    Arrow's CSV writer; SQLite: `executemany` in large batches);
-2. set-based upserts move the staged rows into the target on their stable ids, so a
-   delta updates the records it carries and inserts new ones, never duplicating one
+2. set-based statements move the staged rows into the target on their stable ids: a
+   changed row is updated, a new one inserted, a row the target holds unchanged is left
+   as it is (a later full batch rewrites only what changed), never duplicating one
    (a full package whose service and source system have no rows in the target yet is
    copied straight into the target tables: every row is new);
 3. what left the source leaves the target, so that the scope converges on what a fresh
@@ -33,6 +34,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -264,6 +266,9 @@ def _load_tables(
             if connection.dialect.name == "postgresql"
             else SqliteStager(connection)
         )
+        relations = _SetwiseForeignKeys.when_worth_it(connection, manifest)
+        if relations is not None:
+            relations.drop()
         full = manifest.batch.kind == "full"
         # A full package removes the rows of its scope that it no longer holds; where the
         # scope held nothing before (a first load), there is nothing to remove.
@@ -282,14 +287,24 @@ def _load_tables(
                 staged += batch.num_rows
                 if progress is not None:
                     progress(name, staged)
-            inserted, updated = (staged, 0) if direct else stager.upsert(name, manifest.package_id)
-            counts[name] = {"rows": staged, "inserted": inserted, "updated": updated, "deleted": 0}
+            inserted, updated, unchanged = (
+                (staged, 0, 0) if direct else stager.upsert(name, manifest.package_id)
+            )
+            counts[name] = {
+                "rows": staged,
+                "inserted": inserted,
+                "updated": updated,
+                "unchanged": unchanged,
+                "deleted": 0,
+            }
         if full:
             for name in reversed(list(TABLES)):
                 if held[name]:
                     counts[name]["deleted"] = stager.delete_missing(name, *scope)
         else:
             _converge(stager, package, counts)
+        if relations is not None:
+            relations.restore()
         log_table = METADATA.tables[LOAD_LOG_TABLE]
         connection.execute(
             sa.insert(log_table).values(
@@ -299,6 +314,86 @@ def _load_tables(
         if manifest.batch.final:
             cut_over(connection, manifest, by)
     return counts
+
+
+#: A package of at least this many rows (`NFFS_SETWISE_ROWS` overrides it), and this share
+#: of the target's rows, has its foreign keys checked set-wise (PostgreSQL).
+SETWISE_ROWS = 100_000
+SETWISE_SHARE = 0.05
+
+
+def _setwise_rows() -> int:
+    value = os.environ.get("NFFS_SETWISE_ROWS")
+    return int(value) if value and value.isdigit() else SETWISE_ROWS
+
+
+class _SetwiseForeignKeys:
+    """PostgreSQL: a large load's foreign keys checked once per relation, not once per row.
+
+    A deferred foreign key queues a trigger event per inserted row and checks each at
+    commit. For a large package the loader instead, inside its transaction, locks the
+    target's tables, drops their foreign keys, loads, and adds them again: adding a
+    foreign key checks every row of the table in one query (an anti-join). The keys are
+    the same before and after, a row that does not resolve fails the load exactly as at
+    commit, and a crash rolls everything back, the dropped keys included. Other loads
+    into the same target wait for the lock meanwhile.
+    """
+
+    def __init__(self, connection: sa.Connection, keys: list[tuple[str, str, str]]) -> None:
+        self.connection = connection
+        self.keys = keys
+
+    @classmethod
+    def when_worth_it(
+        cls, connection: sa.Connection, manifest: Manifest
+    ) -> _SetwiseForeignKeys | None:
+        """The target's foreign keys, when the package is large enough to gain."""
+        if connection.dialect.name != "postgresql":
+            return None
+        rows = sum(entry.rows for entry in manifest.tables.values())
+        least = _setwise_rows()
+        if rows < least:
+            return None
+        names = list(TABLES)
+        held = connection.execute(
+            sa.text(
+                "SELECT coalesce(sum(greatest(reltuples, 0)), 0) FROM pg_class "
+                "WHERE relkind = 'r' AND relname = ANY(:names) "
+                "AND relnamespace = current_schema()::regnamespace"
+            ),
+            {"names": names},
+        ).scalar_one()
+        if least and rows < SETWISE_SHARE * float(held):
+            return None
+        keys = connection.execute(
+            sa.text(
+                "SELECT c.conrelid::regclass::text, c.conname, pg_get_constraintdef(c.oid) "
+                "FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid "
+                "WHERE c.contype = 'f' AND t.relname = ANY(:names) "
+                "AND t.relnamespace = current_schema()::regnamespace ORDER BY 1, 2"
+            ),
+            {"names": names},
+        ).all()
+        return cls(connection, [(str(t), str(n), str(d)) for t, n, d in keys])
+
+    def drop(self) -> None:
+        """Lock the tables (in the format's order) and drop their foreign keys."""
+        preparer = self.connection.dialect.identifier_preparer
+        listed = ", ".join(preparer.quote(name) for name in TABLES)
+        # DDL takes no parameters; every name is the format's or the catalogue's own.
+        self.connection.exec_driver_sql(f"LOCK TABLE {listed} IN SHARE ROW EXCLUSIVE MODE")
+        for table, name, _definition in self.keys:
+            self.connection.exec_driver_sql(
+                f"ALTER TABLE {table} DROP CONSTRAINT {preparer.quote(name)}"
+            )
+
+    def restore(self) -> None:
+        """Add every foreign key again: each is checked over its whole table at once."""
+        preparer = self.connection.dialect.identifier_preparer
+        for table, name, definition in self.keys:
+            self.connection.exec_driver_sql(
+                f"ALTER TABLE {table} ADD CONSTRAINT {preparer.quote(name)} {definition}"
+            )
 
 
 def _converge(stager: _Stager, package: Package, counts: dict[str, dict[str, int]]) -> None:
@@ -375,30 +470,35 @@ class _Stager:
     def stage(self, name: str, batch: pa.Table) -> None:
         raise NotImplementedError
 
-    def _insert(self, target: sa.Table) -> Any:
-        from sqlalchemy.dialects import postgresql, sqlite
+    def upsert(self, name: str, package_id: str) -> tuple[int, int, int]:
+        """Move staged rows into the target: (inserted, updated, unchanged).
 
-        if self.connection.dialect.name == "postgresql":
-            return postgresql.insert(target)
-        return sqlite.insert(target)
-
-    def upsert(self, name: str, package_id: str) -> tuple[int, int]:
-        """Move staged rows into the target: insert new ids, update existing ones."""
+        A row whose values the target holds already is left as it is (it keeps the id of
+        the package that last changed it); a changed row is updated, a new one inserted.
+        """
         target = METADATA.tables[name]
         stage = self.tables[name]
         key = TABLES[name].primary_key
         columns = _columns(name)
-        present = sa.exists().where(target.c[key] == stage.c[key])
-        existing = self.connection.execute(
-            sa.select(sa.func.count()).select_from(stage).where(present)
-        ).scalar_one()
         total = self.connection.execute(sa.select(sa.func.count()).select_from(stage)).scalar_one()
-        # WHERE true: SQLite needs it to read ON CONFLICT after INSERT ... SELECT.
-        rows = sa.select(*(stage.c[c] for c in columns), sa.literal(package_id)).where(sa.true())
-        statement = self._insert(target).from_select([*columns, PACKAGE_COLUMN], rows)
-        updated = {c: statement.excluded[c] for c in [*columns, PACKAGE_COLUMN] if c != key}
-        self.connection.execute(statement.on_conflict_do_update(index_elements=[key], set_=updated))
-        return int(total) - int(existing), int(existing)
+        values = [c for c in columns if c != key]
+        changed = sa.or_(*(target.c[c].is_distinct_from(stage.c[c]) for c in values))
+        update = (
+            sa.update(target)
+            .where(target.c[key] == stage.c[key], changed)
+            .values({**{c: stage.c[c] for c in values}, PACKAGE_COLUMN: package_id})
+        )
+        updated = int(self.connection.execute(update).rowcount or 0)
+        present = sa.exists().where(target.c[key] == stage.c[key])
+        existing = int(
+            self.connection.execute(
+                sa.select(sa.func.count()).select_from(stage).where(present)
+            ).scalar_one()
+        )
+        new = sa.select(*(stage.c[c] for c in columns), sa.literal(package_id)).where(~present)
+        # (INSERT ... SELECT reports no row count through every driver: counted before.)
+        self.connection.execute(sa.insert(target).from_select([*columns, PACKAGE_COLUMN], new))
+        return int(total) - existing, updated, existing - updated
 
     def scope_has_rows(self, name: str, service_id: str, source_system: str) -> bool:
         """Whether the target holds any row of this service and source system."""

@@ -135,6 +135,7 @@ def load(
         _("rows"),
         _("inserted"),
         _("updated"),
+        _("unchanged"),
         _("deleted"),
         title=_("loaded {package}").format(package=result.package_id),
     )
@@ -144,6 +145,7 @@ def load(
             f"{counts['rows']:,}",
             f"{counts['inserted']:,}",
             f"{counts['updated']:,}",
+            f"{counts.get('unchanged', 0):,}",
             f"{counts.get('deleted', 0):,}",
         )
     out_console.print(table)

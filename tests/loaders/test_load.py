@@ -12,9 +12,12 @@ import time
 from datetime import datetime
 from pathlib import Path
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 import sqlalchemy as sa
 from extractor_kit import extract
+from package_tools import reseal
 
 from nffs_migration.errors import DataErrors, PackageError
 from nffs_migration.intermediate_format import TABLES, open_package
@@ -44,16 +47,35 @@ def clean(tmp_path_factory: pytest.TempPathFactory):
     return source, folder / "full"
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def target(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+@pytest.fixture(params=["sqlite", "postgres", "postgres-setwise"])
+def target(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A target; `postgres-setwise` checks foreign keys per relation even for small loads."""
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path / 'target.db'}"
     else:
         url = request.getfixturevalue("postgres_database")
+    if request.param == "postgres-setwise":
+        monkeypatch.setenv("NFFS_SETWISE_ROWS", "0")  # children inherit it
     engine = create_target_engine(url)
     init_target(engine)
     engine.dispose()
     return url
+
+
+def _foreign_keys(url: str) -> list[tuple[str, str]]:
+    """The target's foreign keys with their definitions (PostgreSQL; none on SQLite)."""
+    if not url.startswith("postgresql"):
+        return []
+    engine = create_target_engine(url)
+    with engine.connect() as connection:
+        rows = connection.execute(
+            sa.text(
+                "select conname, pg_get_constraintdef(oid) from pg_constraint "
+                "where contype = 'f' order by 1"
+            )
+        ).all()
+    engine.dispose()
+    return [(str(name), str(definition)) for name, definition in rows]
 
 
 def _count(url: str, table: str, where: str = "") -> int:
@@ -70,8 +92,10 @@ def test_full_load_reconciles_and_a_second_load_changes_nothing(
     _, package = clean
     copy = tmp_path / "p"
     shutil.copytree(package, copy)
+    keys = _foreign_keys(target)
     result = load_package(copy, target, documents_store=tmp_path / "docs")
     assert not result.already_loaded
+    assert _foreign_keys(target) == keys  # the same keys, whichever way they were checked
     with open_package(copy) as opened:
         expected = {name: entry.rows for name, entry in opened.manifest.tables.items()}
         documents = opened.frame("documents")
@@ -161,7 +185,9 @@ def test_a_later_full_package_removes_the_rows_it_no_longer_holds(
     validate_package(second)
     result = load_package(second, target, documents_store=tmp_path / "docs")
     assert result.rows["payments"]["deleted"] == 1
-    assert result.rows["payments"]["updated"] == payments - 1
+    # The rows the later batch holds unchanged are left as they are, not rewritten.
+    assert result.rows["payments"]["updated"] == 0
+    assert result.rows["payments"]["unchanged"] == payments - 1
     assert _count(target, "payments") == payments - 1
     assert _count(target, "payments", f"where source_key = '{gone}'") == 0
     assert reconcile_package(second, target).matches
@@ -234,6 +260,7 @@ def test_a_load_killed_midway_leaves_nothing_and_the_next_load_completes(
     from nffs_migration.validators import validate_package
 
     validate_package(copy)
+    keys = _foreign_keys(target)
     marker = tmp_path / "marker"
     child = subprocess.Popen(
         [sys.executable, "-c", CHILD, str(copy), target, str(marker), str(tmp_path / "docs")]
@@ -245,6 +272,7 @@ def test_a_load_killed_midway_leaves_nothing_and_the_next_load_completes(
         time.sleep(0.05)
     os.kill(child.pid, signal.SIGKILL)
     child.wait(timeout=30)
+    assert _foreign_keys(target) == keys  # the dropped keys came back with the rollback
     with open_package(copy) as opened:
         package_id = opened.manifest.package_id
     for name in TABLES:
@@ -267,3 +295,30 @@ def test_target_init_is_idempotent_and_refuses_another_major_version(tmp_path: P
     with pytest.raises(LoadError, match="major"):
         init_target(engine)
     engine.dispose()
+
+
+def test_a_reference_that_does_not_resolve_fails_the_load_either_way(
+    clean, target: str, tmp_path: Path
+) -> None:
+    """A payment of a case the package lacks: refused by the target's foreign key, whether
+    it is checked row by row at commit or per relation (set-wise), and nothing stays."""
+    _, package = clean
+    copy = tmp_path / "p"
+    shutil.copytree(package, copy)
+    payments = copy / "tables" / "payments.parquet"
+    table = pq.read_table(payments)
+    column = table.schema.get_field_index("case_id")
+    broken = table.set_column(
+        column, "case_id", pa.array(["0942:klibnet:no-such-case"] * table.num_rows)
+    )
+    pq.write_table(broken, payments, compression="zstd")
+    reseal(copy)
+    from nffs_migration.errors import LoadError
+
+    with pytest.raises(LoadError) as caught:
+        load_package(copy, target, documents_store=tmp_path / "docs", validate=False)
+    assert "does not resolve" in caught.value.message
+    for name in TABLES:
+        assert _count(target, name) == 0, name
+    keys = _foreign_keys(target)
+    assert all("REFERENCES" in definition for _name, definition in keys)

@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 from browser import dump_dom
 from extractor_kit import extract
+from package_tools import reseal
 
 from nffs_migration.errors import ConfigurationError
 from nffs_migration.intermediate_format import open_package
@@ -313,40 +314,13 @@ def test_a_package_written_by_duckdb_validates_the_same(realistic, tmp_path: Pat
             f"COPY (SELECT * FROM read_parquet('{path}')) TO '{rewritten}' (FORMAT parquet, COMPRESSION zstd)"
         )
         rewritten.replace(path)
-    _reseal(vendor)
+    reseal(vendor)
     theirs = validate_package(vendor)
     ours = outcome.report
     assert theirs.report.summary == ours.summary
     assert sorted(theirs.report.flatten(("rule_id", "source_key"))) == sorted(
         ours.flatten(("rule_id", "source_key"))
     )
-
-
-def _reseal(root: Path) -> None:
-    """What a vendor's exporter does: list every file with its checksum in the manifest."""
-    from nffs_migration.intermediate_format.manifest import (
-        FileEntry,
-        Manifest,
-        TableEntry,
-        content_digest,
-        to_json,
-    )
-    from nffs_migration.intermediate_format.writer import sha256_file
-
-    manifest = Manifest.model_validate_json((root / "manifest.json").read_text())
-    files = {
-        p.relative_to(root).as_posix(): FileEntry(sha256=sha256_file(p), bytes=p.stat().st_size)
-        for p in sorted(root.rglob("*"))
-        if p.is_file() and p.name != "manifest.json"
-    }
-    tables = {
-        n: TableEntry(file=e.file, rows=e.rows, sha256=files[e.file].sha256)
-        for n, e in manifest.tables.items()
-    }
-    updated = manifest.model_copy(
-        update={"files": files, "tables": tables, "content_sha256": content_digest(files)}
-    ).sealed()
-    (root / "manifest.json").write_text(to_json(updated))
 
 
 def test_the_report_page_renders_offline_in_headless_chromium(realistic, tmp_path: Path) -> None:
