@@ -331,17 +331,25 @@ class _SetwiseForeignKeys:
     """PostgreSQL: a large load's foreign keys checked once per relation, not once per row.
 
     A deferred foreign key queues a trigger event per inserted row and checks each at
-    commit. For a large package the loader instead, inside its transaction, locks the
-    target's tables, drops their foreign keys, loads, and adds them again: adding a
-    foreign key checks every row of the table in one query (an anti-join). The keys are
+    commit, and every index is maintained row by row. For a large package the loader
+    instead, inside its transaction, locks the target's tables, drops their foreign keys
+    and secondary indexes, loads, builds the indexes again (one sort each) and adds the
+    keys again: adding a foreign key checks every row of the table in one query (an
+    anti-join). The keys are
     the same before and after, a row that does not resolve fails the load exactly as at
     commit, and a crash rolls everything back, the dropped keys included. Other loads
     into the same target wait for the lock meanwhile.
     """
 
-    def __init__(self, connection: sa.Connection, keys: list[tuple[str, str, str]]) -> None:
+    def __init__(
+        self,
+        connection: sa.Connection,
+        keys: list[tuple[str, str, str]],
+        indexes: list[tuple[str, str]],
+    ) -> None:
         self.connection = connection
         self.keys = keys
+        self.indexes = indexes
 
     @classmethod
     def when_worth_it(
@@ -374,7 +382,22 @@ class _SetwiseForeignKeys:
             ),
             {"names": names},
         ).all()
-        return cls(connection, [(str(t), str(n), str(d)) for t, n, d in keys])
+        # The secondary indexes (foreign keys, service): built again after the rows are in,
+        # one sort each, instead of maintained row by row. Primary keys stay.
+        indexes = connection.execute(
+            sa.text(
+                "SELECT i.relname, pg_get_indexdef(i.oid) FROM pg_index x "
+                "JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid "
+                "WHERE t.relname = ANY(:names) AND NOT x.indisprimary AND NOT x.indisunique "
+                "AND t.relnamespace = current_schema()::regnamespace ORDER BY 1"
+            ),
+            {"names": names},
+        ).all()
+        return cls(
+            connection,
+            [(str(t), str(n), str(d)) for t, n, d in keys],
+            [(str(n), str(d)) for n, d in indexes],
+        )
 
     def drop(self) -> None:
         """Lock the tables (in the format's order) and drop their foreign keys."""
@@ -386,10 +409,14 @@ class _SetwiseForeignKeys:
             self.connection.exec_driver_sql(
                 f"ALTER TABLE {table} DROP CONSTRAINT {preparer.quote(name)}"
             )
+        for name, _definition in self.indexes:
+            self.connection.exec_driver_sql(f"DROP INDEX {preparer.quote(name)}")
 
     def restore(self) -> None:
-        """Add every foreign key again: each is checked over its whole table at once."""
+        """Build the indexes again, then add every foreign key (checked table-wise)."""
         preparer = self.connection.dialect.identifier_preparer
+        for _name, definition in self.indexes:
+            self.connection.exec_driver_sql(definition)
         for table, name, definition in self.keys:
             self.connection.exec_driver_sql(
                 f"ALTER TABLE {table} ADD CONSTRAINT {preparer.quote(name)} {definition}"
@@ -481,6 +508,12 @@ class _Stager:
         key = TABLES[name].primary_key
         columns = _columns(name)
         total = self.connection.execute(sa.select(sa.func.count()).select_from(stage)).scalar_one()
+        present = sa.exists().where(target.c[key] == stage.c[key])
+        existing = int(
+            self.connection.execute(
+                sa.select(sa.func.count()).select_from(stage).where(present)
+            ).scalar_one()
+        )
         values = [c for c in columns if c != key]
         changed = sa.or_(*(target.c[c].is_distinct_from(stage.c[c]) for c in values))
         update = (
@@ -489,12 +522,6 @@ class _Stager:
             .values({**{c: stage.c[c] for c in values}, PACKAGE_COLUMN: package_id})
         )
         updated = int(self.connection.execute(update).rowcount or 0)
-        present = sa.exists().where(target.c[key] == stage.c[key])
-        existing = int(
-            self.connection.execute(
-                sa.select(sa.func.count()).select_from(stage).where(present)
-            ).scalar_one()
-        )
         new = sa.select(*(stage.c[c] for c in columns), sa.literal(package_id)).where(~present)
         # (INSERT ... SELECT reports no row count through every driver: counted before.)
         self.connection.execute(sa.insert(target).from_select([*columns, PACKAGE_COLUMN], new))
