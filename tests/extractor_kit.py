@@ -94,6 +94,24 @@ NORMALISED: dict[str, Callable[[dict[str, Any]], bool]] = {
 
 SourceOptions = Callable[[GeneratedSource], dict[str, Any]]
 
+#: How each system's generated source is read (`generate(...)` output to options).
+GENERATED_OPTIONS: dict[str, SourceOptions] = {
+    "klibnet": lambda s: {
+        "source": f"sqlite:///{s.out / 'klibnet.sqlite'}",
+        "documents": s.out / "share",
+    },
+    "kiss": lambda s: {
+        "source": f"sqlite:///{s.out / 'kiss.sqlite'}",
+        "documents": s.out / "share",
+    },
+    "tutoris": lambda s: {"source": str(s.out / "export.xml"), "documents": s.out},
+    "custom": lambda s: {
+        "source": str(s.out),
+        "documents": s.out / "scans",
+        "mapping": s.out / "mapping.yaml",
+    },
+}
+
 
 def extract(
     system: str, source: GeneratedSource, options: SourceOptions, out: Path, **extra: Any

@@ -14,27 +14,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from extractor_kit import GENERATED_OPTIONS as OPTIONS
 from extractor_kit import extract
 
 from nffs_migration.sample_data.generate import generate
 from nffs_migration.validators import validate_package
-
-OPTIONS = {
-    "klibnet": lambda s: {
-        "source": f"sqlite:///{s.out / 'klibnet.sqlite'}",
-        "documents": s.out / "share",
-    },
-    "kiss": lambda s: {
-        "source": f"sqlite:///{s.out / 'kiss.sqlite'}",
-        "documents": s.out / "share",
-    },
-    "tutoris": lambda s: {"source": str(s.out / "export.xml"), "documents": s.out},
-    "custom": lambda s: {
-        "source": str(s.out),
-        "documents": s.out / "scans",
-        "mapping": s.out / "mapping.yaml",
-    },
-}
 
 
 @pytest.mark.parametrize("seed", [11, 12])

@@ -12,6 +12,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from browser import dump_dom
+from extractor_kit import GENERATED_OPTIONS as SOURCES
 from extractor_kit import extract
 from package_tools import reseal
 
@@ -37,22 +38,6 @@ VALIDATION = {
     "budget-overlap": "budget-periods-overlap",
     "talk-without-duration": "talk-without-duration",
     "duration-on-note": "duration-on-non-contact",
-}
-SOURCES = {
-    "klibnet": lambda s: {
-        "source": f"sqlite:///{s.out / 'klibnet.sqlite'}",
-        "documents": s.out / "share",
-    },
-    "kiss": lambda s: {
-        "source": f"sqlite:///{s.out / 'kiss.sqlite'}",
-        "documents": s.out / "share",
-    },
-    "tutoris": lambda s: {"source": str(s.out / "export.xml"), "documents": s.out},
-    "custom": lambda s: {
-        "source": str(s.out),
-        "documents": s.out / "scans",
-        "mapping": s.out / "mapping.yaml",
-    },
 }
 
 
