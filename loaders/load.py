@@ -320,6 +320,9 @@ def _load_tables(
 #: of the target's rows, has its foreign keys checked set-wise (PostgreSQL).
 SETWISE_ROWS = 100_000
 SETWISE_SHARE = 0.05
+#: PostgreSQL memory for a large load's joins and index builds (per operation).
+WORK_MEM = "256MB"
+MAINTENANCE_MEM = "512MB"
 
 
 def _setwise_rows() -> int:
@@ -405,6 +408,10 @@ class _SetwiseForeignKeys:
         listed = ", ".join(preparer.quote(name) for name in TABLES)
         # DDL takes no parameters; every name is the format's or the catalogue's own.
         self.connection.exec_driver_sql(f"LOCK TABLE {listed} IN SHARE ROW EXCLUSIVE MODE")
+        # Memory for this transaction's joins and index builds (the defaults spill a
+        # million-row hash join to disk): released at its end.
+        self.connection.exec_driver_sql(f"SET LOCAL work_mem = '{WORK_MEM}'")
+        self.connection.exec_driver_sql(f"SET LOCAL maintenance_work_mem = '{MAINTENANCE_MEM}'")
         for table, name, _definition in self.keys:
             self.connection.exec_driver_sql(
                 f"ALTER TABLE {table} DROP CONSTRAINT {preparer.quote(name)}"
