@@ -175,21 +175,41 @@ def _klibnet(url: str, at: datetime, rng: random.Random) -> Changes:
                 "WHERE d.Abschluss IS NULL AND (SELECT COUNT(*) FROM tblBudgetPosition p "
                 "WHERE p.BudgetID = b.BudgetID) > 1",
             )
-            removed = []
-            for budget in _pick(rng, budgets, 2):
-                position = max(
-                    _ids(
-                        db, "SELECT PositionID FROM tblBudgetPosition WHERE BudgetID = :b", b=budget
-                    )
-                )
-                _delete(db, t["tblBudgetPosition"], "PositionID", position)
-                _update(db, t["tblBudget"], "BudgetID", budget, MutDatum=moment)
-                removed.append(str(position))
-            changes.removed_children["tblBudgetPosition"] = removed
+            changes.removed_children["tblBudgetPosition"] = _resave_budgets(
+                db,
+                rng,
+                budgets,
+                (t["tblBudgetPosition"], "PositionID", "BudgetID"),
+                (t["tblBudget"], "BudgetID", {"MutDatum": moment}),
+            )
             changes.added = _insert(db, t, _klibnet_new_case(db, moment, rng))
     finally:
         engine.dispose()
     return changes
+
+
+def _resave_budgets(
+    db: sa.Connection,
+    rng: random.Random,
+    budgets: list[int],
+    positions: tuple[sa.Table, str, str],
+    budget: tuple[sa.Table, str, dict[str, Any]],
+) -> list[str]:
+    """Two budgets re-saved with their last position fewer; the removed positions' keys.
+
+    `positions`: the table, its key and its budget column; `budget`: the table, its key
+    and the change marker to set.
+    """
+    table, key, parent = positions
+    budget_table, budget_key, marker = budget
+    removed = []
+    for chosen in _pick(rng, budgets, 2):
+        rows = db.execute(sa.select(table.c[key]).where(table.c[parent] == chosen)).scalars()
+        position = max(rows)
+        _delete(db, table, key, position)
+        _update(db, budget_table, budget_key, chosen, **marker)
+        removed.append(str(position))
+    return removed
 
 
 def _insert(
@@ -386,15 +406,13 @@ def _kiss(url: str, at: datetime, rng: random.Random) -> Changes:
                 "AND (SELECT COUNT(*) FROM BgPosition p "
                 "WHERE p.BgBudgetID = b.BgBudgetID) > 1",
             )
-            removed = []
-            for budget in _pick(rng, budgets, 2):
-                position = max(
-                    _ids(db, "SELECT BgPositionID FROM BgPosition WHERE BgBudgetID = :b", b=budget)
-                )
-                _delete(db, t["BgPosition"], "BgPositionID", position)
-                _update(db, t["BgBudget"], "BgBudgetID", budget, Modified=moment)
-                removed.append(str(position))
-            changes.removed_children["BgPosition"] = removed
+            changes.removed_children["BgPosition"] = _resave_budgets(
+                db,
+                rng,
+                budgets,
+                (t["BgPosition"], "BgPositionID", "BgBudgetID"),
+                (t["BgBudget"], "BgBudgetID", {"Modified": moment}),
+            )
             changes.added = _insert(db, t, _kiss_new_service(db, moment, rng))
     finally:
         engine.dispose()

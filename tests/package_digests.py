@@ -110,14 +110,11 @@ def _delta(system: str, work: Path) -> Path:
     return _generated(system, work, delta=True)
 
 
-def _reference(system: str, work: Path) -> Path:
-    from nffs_migration.extractors import get_extractor
-    from nffs_migration.extractors.base import SWISS_TIME
-    from nffs_migration.extractors.run import extract_package
-
+def reference_source(system: str, where: Path) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A hand-written reference source set up in `where`: its extraction options and
+    its `expected.yaml`."""
     folder = REFERENCE / system
     expected = yaml.safe_load((folder / "expected.yaml").read_text(encoding="utf-8"))
-    where = work / "source"
     shutil.copytree(folder, where, ignore=shutil.ignore_patterns("expected.yaml", "*.sql"))
     options: dict[str, Any] = {"documents": where / expected["documents"]}
     if (folder / "source.sql").exists():
@@ -129,6 +126,15 @@ def _reference(system: str, work: Path) -> Path:
         options["source"] = str(where / expected["source"])
     if "mapping" in expected:
         options["mapping"] = where / expected["mapping"]
+    return options, expected
+
+
+def _reference(system: str, work: Path) -> Path:
+    from nffs_migration.extractors import get_extractor
+    from nffs_migration.extractors.base import SWISS_TIME
+    from nffs_migration.extractors.run import extract_package
+
+    options, expected = reference_source(system, work / "source")
     as_of = datetime.fromisoformat(expected["as_of"]).replace(tzinfo=SWISS_TIME)
     extractor = get_extractor(system)
     opts = extractor.options_class(service_id="0942", as_of=as_of, **options)

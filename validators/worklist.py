@@ -134,12 +134,12 @@ class _Cases:
         if table in ("persons", "addresses"):
             person = record_id
             if table == "addresses":
-                rows = self.package.table("addresses").select(["address_id", "person_id"])
-                addresses = self.parents.setdefault(
-                    "addresses",
-                    dict(zip(rows.column(0).to_pylist(), rows.column(1).to_pylist(), strict=True)),
-                )
-                person = addresses.get(record_id) or ""
+                if "addresses" not in self.parents:  # read once, on the first address
+                    rows = self.package.table("addresses").select(["address_id", "person_id"])
+                    self.parents["addresses"] = dict(
+                        zip(rows.column(0).to_pylist(), rows.column(1).to_pylist(), strict=True)
+                    )
+                person = self.parents["addresses"].get(record_id) or ""
             return self.person_case.get(person)
         current: str | None = record_id
         link = TO_CASE.get(table)

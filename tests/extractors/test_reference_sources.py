@@ -10,8 +10,6 @@ warning under the canton's default profile.
 
 from __future__ import annotations
 
-import shutil
-import sqlite3
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -19,6 +17,7 @@ from typing import Any
 
 import pytest
 import yaml
+from package_digests import reference_source
 
 from nffs_migration.extractors import get_extractor
 from nffs_migration.extractors.base import SWISS_TIME
@@ -37,20 +36,7 @@ def _expected(system: str) -> dict[str, Any]:
 
 def _build(system: str, where: Path) -> dict[str, Any]:
     """The source in a folder of its own, and the extraction options for it."""
-    folder = REFERENCE / system
-    shutil.copytree(folder, where, ignore=shutil.ignore_patterns("expected.yaml", "*.sql"))
-    expected = _expected(system)
-    options: dict[str, Any] = {"documents": where / expected["documents"]}
-    if (folder / "source.sql").exists():
-        database = where / f"{system}.sqlite"
-        with sqlite3.connect(database) as connection:
-            connection.executescript((folder / "source.sql").read_text(encoding="utf-8"))
-        options["source"] = f"sqlite:///{database}"
-    else:
-        options["source"] = str(where / expected["source"])
-    if "mapping" in expected:
-        options["mapping"] = where / expected["mapping"]
-    return options
+    return reference_source(system, where)[0]
 
 
 def _plain(value: Any) -> Any:
