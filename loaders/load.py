@@ -35,7 +35,8 @@ from __future__ import annotations
 import io
 import json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -244,6 +245,8 @@ def _constraint_table(message: str) -> str | None:
     for name in TABLES:
         if f'"{name}"' in message or f" {name} " in message or f"table {name}" in message:
             return name
+        if f'"{name}_pkey"' in message or f" {name}." in message:  # PostgreSQL, SQLite
+            return name
     return None
 
 
@@ -269,6 +272,7 @@ def _load_tables(
         relations = _SetwiseForeignKeys.when_worth_it(connection, manifest)
         if relations is not None:
             relations.drop()
+            stager.large = True
         full = manifest.batch.kind == "full"
         # A full package removes the rows of its scope that it no longer holds; where the
         # scope held nothing before (a first load), there is nothing to remove.
@@ -288,7 +292,7 @@ def _load_tables(
                 if progress is not None:
                     progress(name, staged)
             inserted, updated, unchanged = (
-                (staged, 0, 0) if direct else stager.upsert(name, manifest.package_id)
+                (staged, 0, 0) if direct else stager.upsert(name, manifest.package_id, staged)
             )
             counts[name] = {
                 "rows": staged,
@@ -335,13 +339,14 @@ class _SetwiseForeignKeys:
 
     A deferred foreign key queues a trigger event per inserted row and checks each at
     commit, and every index is maintained row by row. For a large package the loader
-    instead, inside its transaction, locks the target's tables, drops their foreign keys
-    and secondary indexes, loads, builds the indexes again (one sort each) and adds the
-    keys again: adding a foreign key checks every row of the table in one query (an
-    anti-join). The keys are
-    the same before and after, a row that does not resolve fails the load exactly as at
-    commit, and a crash rolls everything back, the dropped keys included. Other loads
-    into the same target wait for the lock meanwhile.
+    instead, inside its transaction, locks the target's tables, drops their foreign keys,
+    secondary indexes and primary keys, loads (its joins are hash joins over whole
+    tables, which need no index), adds the primary keys and builds the indexes again (one
+    sort each, which also checks that ids are unique) and adds the foreign keys again:
+    adding a foreign key checks every row of the table in one query (an anti-join). The
+    keys are the same before and after, a row that does not resolve or an id held twice
+    fails the load exactly as at commit, and a crash rolls everything back, the dropped
+    keys included. Other loads into the same target wait for the lock meanwhile.
     """
 
     def __init__(
@@ -349,10 +354,12 @@ class _SetwiseForeignKeys:
         connection: sa.Connection,
         keys: list[tuple[str, str, str]],
         indexes: list[tuple[str, str]],
+        primary: list[tuple[str, str, str]] | None = None,
     ) -> None:
         self.connection = connection
         self.keys = keys
         self.indexes = indexes
+        self.primary = primary or []
 
     @classmethod
     def when_worth_it(
@@ -376,12 +383,13 @@ class _SetwiseForeignKeys:
         ).scalar_one()
         if least and rows < SETWISE_SHARE * float(held):
             return None
-        keys = connection.execute(
+        constraints = connection.execute(
             sa.text(
-                "SELECT c.conrelid::regclass::text, c.conname, pg_get_constraintdef(c.oid) "
+                "SELECT c.contype, c.conrelid::regclass::text, c.conname, "
+                "pg_get_constraintdef(c.oid) "
                 "FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid "
-                "WHERE c.contype = 'f' AND t.relname = ANY(:names) "
-                "AND t.relnamespace = current_schema()::regnamespace ORDER BY 1, 2"
+                "WHERE c.contype IN ('f', 'p') AND t.relname = ANY(:names) "
+                "AND t.relnamespace = current_schema()::regnamespace ORDER BY 1, 2, 3"
             ),
             {"names": names},
         ).all()
@@ -398,8 +406,14 @@ class _SetwiseForeignKeys:
         ).all()
         return cls(
             connection,
-            [(str(t), str(n), str(d)) for t, n, d in keys],
+            [(str(t), str(n), str(d)) for kind, t, n, d in constraints if kind == "f"],
             [(str(n), str(d)) for n, d in indexes],
+            # Primary keys added again parents first, so an id held twice is found where
+            # a row-by-row load would have found it.
+            sorted(
+                ((str(t), str(n), str(d)) for kind, t, n, d in constraints if kind == "p"),
+                key=lambda entry: list(TABLES).index(entry[0]) if entry[0] in TABLES else 0,
+            ),
         )
 
     def drop(self) -> None:
@@ -418,10 +432,20 @@ class _SetwiseForeignKeys:
             )
         for name, _definition in self.indexes:
             self.connection.exec_driver_sql(f"DROP INDEX {preparer.quote(name)}")
+        for table, name, _definition in self.primary:
+            self.connection.exec_driver_sql(
+                f"ALTER TABLE {table} DROP CONSTRAINT {preparer.quote(name)}"
+            )
 
     def restore(self) -> None:
-        """Build the indexes again, then add every foreign key (checked table-wise)."""
+        """Add the primary keys and build the indexes again, then add every foreign key."""
         preparer = self.connection.dialect.identifier_preparer
+        # A primary key added again checks that the ids are unique (one sort per table): an
+        # id another scope holds fails the load here, as it would have on insert.
+        for table, name, definition in self.primary:
+            self.connection.exec_driver_sql(
+                f"ALTER TABLE {table} ADD CONSTRAINT {preparer.quote(name)} {definition}"
+            )
         for _name, definition in self.indexes:
             self.connection.exec_driver_sql(definition)
         for table, name, definition in self.keys:
@@ -468,6 +492,8 @@ class _Stager:
         self.package_ids: dict[str, str] = {}
         #: A delta's key sets, staged.
         self.keys: dict[str, sa.Table] = {}
+        #: A large load (`_SetwiseForeignKeys`): staging tables without a key, joined whole.
+        self.large = False
 
     def use_target(self, name: str, package_id: str) -> None:
         """Write this table's rows straight into the target table, with the package id."""
@@ -486,8 +512,12 @@ class _Stager:
     def create(self, name: str) -> None:
         """A temporary staging table with the target table's columns."""
         target = METADATA.tables[name]
+        # A large load joins its staging tables whole (hash joins): a key would only cost
+        # its upkeep. Validation has refused a package with an id twice.
         columns: list[sa.schema.SchemaItem] = [
-            sa.Column(c.name, c.type, primary_key=c.name == TABLES[name].primary_key)
+            sa.Column(
+                c.name, c.type, primary_key=not self.large and c.name == TABLES[name].primary_key
+            )
             for c in target.columns
             if c.name != PACKAGE_COLUMN
         ]
@@ -504,8 +534,8 @@ class _Stager:
     def stage(self, name: str, batch: pa.Table) -> None:
         raise NotImplementedError
 
-    def upsert(self, name: str, package_id: str) -> tuple[int, int, int]:
-        """Move staged rows into the target: (inserted, updated, unchanged).
+    def upsert(self, name: str, package_id: str, staged: int) -> tuple[int, int, int]:
+        """Move the `staged` rows into the target: (inserted, updated, unchanged).
 
         A row whose values the target holds already is left as it is (it keeps the id of
         the package that last changed it); a changed row is updated, a new one inserted.
@@ -514,13 +544,7 @@ class _Stager:
         stage = self.tables[name]
         key = TABLES[name].primary_key
         columns = _columns(name)
-        total = self.connection.execute(sa.select(sa.func.count()).select_from(stage)).scalar_one()
         present = sa.exists().where(target.c[key] == stage.c[key])
-        existing = int(
-            self.connection.execute(
-                sa.select(sa.func.count()).select_from(stage).where(present)
-            ).scalar_one()
-        )
         values = [c for c in columns if c != key]
         changed = sa.or_(*(target.c[c].is_distinct_from(stage.c[c]) for c in values))
         update = (
@@ -530,9 +554,10 @@ class _Stager:
         )
         updated = int(self.connection.execute(update).rowcount or 0)
         new = sa.select(*(stage.c[c] for c in columns), sa.literal(package_id)).where(~present)
-        # (INSERT ... SELECT reports no row count through every driver: counted before.)
-        self.connection.execute(sa.insert(target).from_select([*columns, PACKAGE_COLUMN], new))
-        return int(total) - existing, updated, existing - updated
+        insert = sa.insert(target).from_select([*columns, PACKAGE_COLUMN], new)
+        inserted = self.connection.execute(insert.execution_options(preserve_rowcount=True))
+        inserted_rows = int(inserted.rowcount)
+        return inserted_rows, updated, staged - inserted_rows - updated
 
     def scope_has_rows(self, name: str, service_id: str, source_system: str) -> bool:
         """Whether the target holds any row of this service and source system."""
@@ -636,8 +661,30 @@ class _Stager:
         return int(self.connection.execute(statement).rowcount or 0)
 
 
+@contextmanager
+def _driver_errors(connection: sa.Connection, statement: str) -> Iterator[None]:
+    """Errors of the driver, used directly (COPY, executemany), as SQLAlchemy raises them.
+
+    `load_package` turns SQLAlchemy's integrity and connection errors into its own; a
+    driver's exception passing around SQLAlchemy would reach the user as a traceback.
+    """
+    dbapi = connection.dialect.loaded_dbapi
+    try:
+        yield
+    except dbapi.Error as exc:
+        raise sa.exc.DBAPIError.instance(statement, None, exc, dbapi.Error) from exc
+
+
 class PostgresStager(_Stager):
     """PostgreSQL: staging tables fed by COPY of Arrow-written CSV."""
+
+    def upsert(self, name: str, package_id: str, staged: int) -> tuple[int, int, int]:
+        if self.large:
+            # A temporary table has no statistics until analysed: without them the joins
+            # of a large load may be planned as nested loops over millions of rows.
+            preparer = self.connection.dialect.identifier_preparer
+            self.connection.exec_driver_sql(f"ANALYZE {preparer.quote(self.tables[name].name)}")
+        return super().upsert(name, package_id, staged)
 
     def stage(self, name: str, batch: pa.Table) -> None:
         columns, batch = self.columns(name, batch)
@@ -651,7 +698,7 @@ class PostgresStager(_Stager):
             f"COPY {preparer.quote(self.tables[name].name)} ({listed}) FROM STDIN (FORMAT csv)"
         )
         cursor = self.connection.connection.cursor()
-        with cursor.copy(statement) as copy:
+        with _driver_errors(self.connection, statement), cursor.copy(statement) as copy:
             copy.write(buffer.getvalue())
 
     def stage_ids(self, keys: sa.Table, ids: pa.Array) -> None:
@@ -659,8 +706,9 @@ class PostgresStager(_Stager):
         options = pacsv.WriteOptions(include_header=False, quoting_style="needed")
         pacsv.write_csv(pa.table({"id": ids}), buffer, write_options=options)
         preparer = self.connection.dialect.identifier_preparer
+        statement = f"COPY {preparer.quote(keys.name)} (id) FROM STDIN (FORMAT csv)"
         cursor = self.connection.connection.cursor()
-        with cursor.copy(f"COPY {preparer.quote(keys.name)} (id) FROM STDIN (FORMAT csv)") as copy:
+        with _driver_errors(self.connection, statement), cursor.copy(statement) as copy:
             copy.write(buffer.getvalue())
 
 
@@ -678,17 +726,17 @@ class SqliteStager(_Stager):
         )
         cursor = self.connection.connection.cursor()
         try:
-            cursor.executemany(statement, list(zip(*columns, strict=True)))
+            with _driver_errors(self.connection, statement):
+                cursor.executemany(statement, list(zip(*columns, strict=True)))
         finally:
             cursor.close()
 
     def stage_ids(self, keys: sa.Table, ids: pa.Array) -> None:
+        statement = f"INSERT INTO {keys.name} (id) VALUES (?)"  # noqa: S608 - a name of ours
         cursor = self.connection.connection.cursor()
         try:
-            cursor.executemany(
-                f"INSERT INTO {keys.name} (id) VALUES (?)",  # noqa: S608 - a name of ours
-                [(value,) for value in ids.to_pylist()],
-            )
+            with _driver_errors(self.connection, statement):
+                cursor.executemany(statement, [(value,) for value in ids.to_pylist()])
         finally:
             cursor.close()
 

@@ -324,3 +324,33 @@ def test_a_reference_that_does_not_resolve_fails_the_load_either_way(
     for name in TABLES:
         assert _count(target, name) == 0, name
     assert _foreign_keys(target) == keys  # keys and indexes as they were
+
+
+def test_an_id_another_scope_holds_fails_the_load_either_way(
+    clean, target: str, tmp_path: Path
+) -> None:
+    """The same ids under another service: refused by the primary key, whether it is
+    kept during the load or added again after it (set-wise), and the first scope stays."""
+    _, package = clean
+    load_package(package, target, documents_store=tmp_path / "docs")
+    counts = {name: _count(target, name) for name in TABLES}
+    copy = tmp_path / "p"
+    shutil.copytree(package, copy)
+    for path in (copy / "tables").glob("*.parquet"):
+        table = pq.read_table(path)
+        if "service_id" in table.column_names:
+            column = table.schema.get_field_index("service_id")
+            table = table.set_column(column, "service_id", pa.array(["0351"] * table.num_rows))
+            pq.write_table(table, path, compression="zstd")
+    manifest = (copy / "manifest.json").read_text()
+    (copy / "manifest.json").write_text(manifest.replace('"0942"', '"0351"'))
+    reseal(copy)
+    from nffs_migration.errors import LoadError
+
+    keys = _foreign_keys(target)
+    with pytest.raises(LoadError) as caught:
+        load_package(copy, target, documents_store=tmp_path / "docs", validate=False)
+    assert "is already in the target for another service" in caught.value.message
+    assert "an id of organisation" in caught.value.message  # the first table it reaches
+    assert {name: _count(target, name) for name in TABLES} == counts
+    assert _foreign_keys(target) == keys
