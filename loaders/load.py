@@ -303,7 +303,12 @@ def _load_tables(
             }
         if full:
             for name in reversed(list(TABLES)):
-                if held[name]:
+                # Every staged row of the scope is now the target's: where the scope holds
+                # no more rows than that, none is missing from the package (two counts
+                # instead of a join of the whole scope).
+                if held[name] and stager.scope_rows(name, *scope) > stager.scope_rows(
+                    name, *scope, staged=True
+                ):
                     counts[name]["deleted"] = stager.delete_missing(name, *scope)
         else:
             _converge(stager, package, counts)
@@ -566,6 +571,14 @@ class _Stager:
             target.c.service_id == service_id, target.c.source_system == source_system
         )
         return bool(self.connection.execute(sa.select(scope)).scalar())
+
+    def scope_rows(
+        self, name: str, service_id: str, source_system: str, *, staged: bool = False
+    ) -> int:
+        """How many rows of this service and source system the target (or stage) holds."""
+        table = self.tables[name] if staged else METADATA.tables[name]
+        count = sa.select(sa.func.count()).where(self._scope(table, service_id, source_system))
+        return int(self.connection.execute(count).scalar_one())
 
     def stage_keys(self, name: str, ids: pa.Array) -> None:
         """A temporary table `keys_<name>` with a delta's key set of a table."""
