@@ -54,7 +54,7 @@ LINK_SCHEMA = {
     "cluster_id": pl.String,
 }
 CLUSTER_SCHEMA = {"person_id": pl.String, "service_id": pl.String, "cluster_id": pl.String}
-BLOCKINGS = ("birth_date+family", "family+given+birth_year")
+BLOCKINGS = ("birth_date+family", "family+given+birth_year", "birth_date+given")
 
 
 @dataclass
@@ -112,9 +112,10 @@ def _prepare(persons: pl.DataFrame) -> pl.DataFrame:
         frame = frame.join(table, on=column, how="left", nulls_equal=True)
     return frame.sort("idx").with_columns(
         (
-            pl.col("birth_date").dt.year() * 10_000
-            + pl.col("birth_date").dt.month() * 100
-            + pl.col("birth_date").dt.day()
+            # Month and day are 8-bit integers in polars: widen before multiplying.
+            pl.col("birth_date").dt.year().cast(pl.Int64) * 10_000
+            + pl.col("birth_date").dt.month().cast(pl.Int64) * 100
+            + pl.col("birth_date").dt.day().cast(pl.Int64)
         )
         .fill_null(0)
         .cast(pl.Int64)
@@ -125,7 +126,12 @@ def _prepare(persons: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _components(frame: pl.DataFrame, left: np.ndarray, right: np.ndarray) -> dict[str, np.ndarray]:
+def _components(
+    frame: pl.DataFrame,
+    left: np.ndarray,
+    right: np.ndarray,
+    doubtful: np.ndarray | None = None,
+) -> dict[str, np.ndarray]:
     """Agreement of the pairs (left[i], right[i]) on every field."""
     fam = frame["fam_norm"].to_numpy()
     giv = frame["giv_norm"].to_numpy()
@@ -140,6 +146,11 @@ def _components(frame: pl.DataFrame, left: np.ndarray, right: np.ndarray) -> dic
     al, ar = ahv[left], ahv[right]
     present = np.not_equal(al, None) & np.not_equal(ar, None)
     ahv_code = np.where(present, np.where(al == ar, "equal", "differs"), "missing")
+    if doubtful is not None:
+        # A number that another record of other birth date or names carries too proves
+        # nothing: the pair is judged on its names and birth date.
+        shaky = doubtful[left] | doubtful[right]
+        ahv_code = np.where((ahv_code == "differs") & shaky, "doubtful", ahv_code)
     return {
         "family": family,
         "given": given,
@@ -231,39 +242,58 @@ def _exact(frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     return table, table.filter(pl.col("status") == "linked")
 
 
-def _blocked_pairs(
-    frame: pl.DataFrame, doubtful: pl.Series, figures: dict[str, int]
-) -> pl.DataFrame:
-    """Candidate pairs (idx, idx_r, blocking) of records lacking a trusted number."""
-    seekers = frame.filter(pl.col("ahv").is_null() | pl.col("idx").is_in(doubtful.implode()))
+def _blocked_pairs(frame: pl.DataFrame, figures: dict[str, int]) -> pl.DataFrame:
+    """Candidate pairs (idx, idx_r, blocking) of records of different services sharing a block."""
+    frame = frame.with_columns((pl.col("ymd") // 10_000).alias("year"))
+    known = (pl.col("ymd") > 0) & (pl.col("birth_date_precision") != "unknown")
     keys = (
-        (["ymd", "fam_code"], (pl.col("ymd") > 0) & (pl.col("fam_code") != "")),
+        (["ymd", "fam_code"], known & (pl.col("fam_code") != "")),
         (
             ["fam_code", "giv_code", "year"],
             (pl.col("year") > 0) & (pl.col("fam_code") != "") & (pl.col("giv_code") != ""),
         ),
+        (["ymd", "giv_code"], known & (pl.col("giv_code") != "")),
     )
     found = []
-    with_year = frame.with_columns((pl.col("ymd") // 10_000).alias("year"))
-    seekers = seekers.with_columns((pl.col("ymd") // 10_000).alias("year"))
     for (columns, usable), name in zip(keys, BLOCKINGS, strict=True):
-        everyone = with_year.filter(usable).select("idx", "service_id", *columns)
+        everyone = frame.filter(usable).select("idx", "service_id", *columns)
         sizes = everyone.group_by(columns).len()
         big = sizes.filter(pl.col("len") > MAX_BLOCK)
         figures[f"blocks_skipped_{name}"] = big.height
         everyone = everyone.join(big.select(columns), on=columns, how="anti")
-        left = seekers.filter(usable).select("idx", "service_id", *columns)
         pairs = (
-            left.join(everyone, on=columns, suffix="_r")
-            .filter(pl.col("service_id") != pl.col("service_id_r"))
-            .select(
-                pl.min_horizontal("idx", "idx_r").alias("idx"),
-                pl.max_horizontal("idx", "idx_r").alias("idx_r"),
-                pl.lit(name).alias("blocking"),
+            everyone.join(everyone, on=columns, suffix="_r")
+            .filter(
+                (pl.col("idx") < pl.col("idx_r")) & (pl.col("service_id") != pl.col("service_id_r"))
             )
+            .select("idx", "idx_r", pl.lit(name).alias("blocking"))
         )
         found.append(pairs)
-    # A pair found by both keys counts once, under the first key.
+    # A record without a birth date meets the records with the same phonetic names.
+    unknown = frame.filter(~known & (pl.col("fam_code") != "") & (pl.col("giv_code") != ""))
+    everyone = frame.filter((pl.col("fam_code") != "") & (pl.col("giv_code") != ""))
+    sizes = everyone.group_by("fam_code", "giv_code").len()
+    big = sizes.filter(pl.col("len") > MAX_BLOCK)
+    figures["blocks_skipped_family+given"] = big.height
+    pairs = (
+        unknown.select("idx", "service_id", "fam_code", "giv_code")
+        .join(big.select("fam_code", "giv_code"), on=["fam_code", "giv_code"], how="anti")
+        .join(
+            everyone.select("idx", "service_id", "fam_code", "giv_code"),
+            on=["fam_code", "giv_code"],
+            suffix="_r",
+        )
+        .filter(
+            (pl.col("idx") != pl.col("idx_r")) & (pl.col("service_id") != pl.col("service_id_r"))
+        )
+        .select(
+            pl.min_horizontal("idx", "idx_r").alias("idx"),
+            pl.max_horizontal("idx", "idx_r").alias("idx_r"),
+            pl.lit("family+given").alias("blocking"),
+        )
+    )
+    found.append(pairs)
+    # A pair found by several keys counts once, under the first key.
     return (
         pl.concat(found)
         .unique(["idx", "idx_r"], keep="first", maintain_order=True)
@@ -314,17 +344,15 @@ def link(
     exact_all, exact_linked = _exact(frame)
     figures["ahvn13_pairs"] = exact_all.height
     person_index = frame.select("person_id", "idx")
-    doubtful = (
-        exact_all.filter(pl.col("status") != "linked")
-        .select(pl.concat_list("left_person_id", "right_person_id").alias("p"))
-        .explode("p")
-        .join(person_index, left_on="p", right_on="person_id")
-        .get_column("idx")
-        .unique()
-    )
+    doubtful = np.zeros(frame.height, dtype=bool)
+    shared = exact_all.filter(pl.col("status") != "linked")
+    for column in ("left_person_id", "right_person_id"):
+        rows = shared.select(column).join(person_index, left_on=column, right_on="person_id")
+        doubtful[rows["idx"].to_numpy()] = True
+    figures["persons_with_doubtful_ahvn13"] = int(doubtful.sum())
     done("exact")
 
-    pairs = _blocked_pairs(frame, doubtful, figures)
+    pairs = _blocked_pairs(frame, figures)
     # Pairs already linked by their number are not compared again.
     linked_idx = exact_linked.join(
         person_index, left_on="left_person_id", right_on="person_id"
@@ -335,8 +363,11 @@ def link(
 
     left = pairs["idx"].to_numpy().astype(np.int64)
     right = pairs["idx_r"].to_numpy().astype(np.int64)
-    parts = _components(frame, left, right)
-    keep = parts["score"] >= floor
+    parts = _components(frame, left, right, doubtful)
+    # Two different valid numbers: kept for review only when everything else agrees.
+    keep = (parts["score"] >= floor) & (
+        (parts["ahvn13"] != "differs") | (parts["score"] >= threshold)
+    )
     left, right = left[keep], right[keep]
     parts = {name: values[keep] for name, values in parts.items()}
     status = np.where(
