@@ -144,7 +144,9 @@ def _components(
     birth = compare.birth_agreement(ymd[left], ymd[right], precision[left], precision[right])
     sexes = compare.sex_agreement(sex[left], sex[right])
     al, ar = ahv[left], ahv[right]
-    present = np.not_equal(al, None) & np.not_equal(ar, None)
+    present = np.array([a is not None for a in al], dtype=bool) & np.array(
+        [b is not None for b in ar], dtype=bool
+    )
     ahv_code = np.where(present, np.where(al == ar, "equal", "differs"), "missing")
     if doubtful is not None:
         # A number that another record of other birth date or names carries too proves

@@ -29,7 +29,7 @@ from nffs_migration.identity.records import Records
 from nffs_migration.pages import render
 
 FILES = ("links.parquet", "clusters.parquet", "conflicts.parquet", "summary.json", "identity.html")
-TARGET_TABLES = {
+TARGET_TABLES: dict[str, dict[str, Any]] = {
     "person_links": LINK_SCHEMA,
     "person_clusters": CLUSTER_SCHEMA,
     "identity_conflicts": CONFLICT_SCHEMA,
@@ -42,7 +42,7 @@ RULE_TITLES = {
     "economic-aid-in-two-services": N_("Economic aid in two services at the same time"),
 }
 SEVERITIES = {"error": N_("error"), "warning": N_("warning")}
-_SQL = {pl.String: sa.String(200), pl.Float64: sa.Float()}
+_SQL: dict[Any, sa.types.TypeEngine[Any]] = {pl.String: sa.String(200), pl.Float64: sa.Float()}
 
 
 def summary(records: Records, linkage: Linkage, conflicts: pl.DataFrame) -> dict[str, Any]:
@@ -163,7 +163,7 @@ def _metadata() -> sa.MetaData:
                     column, _SQL[kind], index=column.endswith("person_id") or column == "cluster_id"
                 )
                 for column, kind in schema.items()
-            ),  # type: ignore[index]
+            ),
         )
     return metadata
 
