@@ -88,15 +88,16 @@ def birth_typo(rng: random.Random, born: date) -> date:
     """Day and month exchanged where that is a date, else one digit of the day wrong."""
     if born.day <= 12 and born.day != born.month and rng.random() < 0.5:
         return born.replace(month=born.day, day=born.month)
-    ones = born.day % 10
-    for change in rng.sample((1, -1, 2, -2, 3), 5):
-        digit = ones + change
-        if 0 <= digit <= 9:
-            try:
-                return born.replace(day=born.day - ones + digit)
-            except ValueError:
-                continue
-    return born.replace(day=1 if born.day != 1 else 2)
+    tens, ones = divmod(born.day, 10)
+    days = [tens * 10 + d for d in range(10) if d != ones]
+    days += [t * 10 + ones for t in range(4) if t != tens]
+    valid = []
+    for day in days:
+        try:
+            valid.append(born.replace(day=day))
+        except ValueError:
+            continue
+    return rng.choice(valid)
 
 
 @dataclass
