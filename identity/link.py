@@ -3,12 +3,13 @@
 1. **Exact**: records that carry the same valid AHVN13 are one person, unless their
    birth dates or both their names disagree (then the number is doubtful: a conflict,
    and the records are compared like records without a number).
-2. **Candidates**: records without a valid number, or with a doubtful one, meet the other
-   services' records that share a block: (birth date, phonetic family name), or
-   (phonetic family name, phonetic given name, birth year) for typos in the birth date.
-   Each pair is scored (`compare.score`); at or above the threshold it is `linked`, between
-   the floor and the threshold a `candidate` for review; two different valid numbers keep
-   a pair a candidate, whatever its score.
+2. **Candidates**: every record meets the other services' records that share a block:
+   (birth date, phonetic family name), (phonetic family name, phonetic given name, birth
+   year) for slips in the birth date, (birth date, phonetic given name) for a new or
+   misspelt family name, and (phonetic names) for a record without birth date. Each pair
+   is scored (`compare.score`); at or above the threshold it is `linked`, between the
+   floor and the threshold a `candidate` for review. Two different valid numbers keep a
+   pair a candidate whatever its score, unless one of them is doubtful (step 1).
 3. **Clusters**: connected components of the linked pairs, with an id derived from the
    smallest member's key (`C` + 16 hex digits of its SHA-256).
 
