@@ -50,6 +50,7 @@ def generate(
     dirt: str = "realistic",
     url: str | None = None,
     as_of: datetime | None = None,
+    identities: Any = None,
 ) -> GeneratedSource:
     """Generate one legacy source of `system` into `out` with its truth.json.
 
@@ -74,7 +75,13 @@ def generate(
     if out.exists() and any(out.iterdir()):
         raise ConfigurationError(f"{out} is not empty; choose a new folder for the source")
     out.mkdir(parents=True, exist_ok=True)
-    settings = Settings(seed=seed, cases=cases, service_id=service_id, as_of=as_of or DEFAULT_AS_OF)
+    settings = Settings(
+        seed=seed,
+        cases=cases,
+        service_id=service_id,
+        as_of=as_of or DEFAULT_AS_OF,
+        identities=identities,  # canton.IdentityPlan: several services sharing people
+    )
     service = settings.service
     meta = {
         "tool_version": __version__,

@@ -251,6 +251,9 @@ class Population:
         for item in group.cases:
             if item.expired:
                 self.truth.inject("retention-expired", self.keys.case(group, item))
+        if self.settings.identities is not None:
+            # Several services share people: identities before the person dirt.
+            self.settings.identities.assign(group, self.keys.person)
         person_dirt(self, rng, group)
         return group
 

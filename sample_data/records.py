@@ -13,7 +13,7 @@ import random
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Protocol
+from typing import Any, Protocol
 
 from nffs_migration.sample_data import vocab
 
@@ -205,6 +205,8 @@ class Settings:
     as_of: datetime = datetime(2026, 3, 14, 18, 22)  # noqa: DTZ001 - sources keep local time
     retention_years: int = 10
     history_years: int = 15
+    #: Several services sharing people (`canton.IdentityPlan`); None for one service alone.
+    identities: Any = field(default=None, compare=False, hash=False, repr=False)
 
     @property
     def service(self) -> vocab.ServicePreset:

@@ -1,5 +1,8 @@
 """Date offsets for pseudonymised packages: one stable shift per household, clamped.
 
+Birth dates are the exception (`birth_offsets`): their shift is drawn from the birth date
+itself, so that one person recorded by several services keeps one fake birth date.
+
 A *household* is every person connected through case membership (the people of a case,
 and of any other case one of them belongs to). Each household gets one shift of up to
 ±30 days, drawn from HMAC(key, its smallest person id), applied to its persons' exact
@@ -192,6 +195,92 @@ def household_offsets(
     return pd.Series(shift.astype(np.int32), index=index)
 
 
+def birth_offsets(
+    key: bytes, as_of: date, persons: pa.Table, members: pa.Table, cases: pa.Table
+) -> pd.Series:
+    """The shift in days of every exact birth date, indexed by person id.
+
+    Drawn from HMAC(key, the original birth date), not from the household: the same
+    person, recorded by two services (each its own household and person ids), gets the
+    same fake birth date under one key, so pseudonymised packages link as the originals
+    do (`identity`). Clamped per person so that no rule's comparison changes: before
+    the data's date, the lead born before the case opened, a child younger than a lead
+    whose birth is not exact; a child and a lead of one case whose exact births lie
+    within twice the largest shift of each other keep their own dates (a shift of 0),
+    so their order cannot flip.
+    """
+    ids = persons.column("person_id").to_pylist()
+    index = pd.Index(ids, dtype=object)
+    count = len(index)
+    lower = np.full(count, -MAX_SHIFT_DAYS, dtype=np.int64)
+    upper = np.full(count, MAX_SHIFT_DAYS, dtype=np.int64)
+    exact = np.asarray(
+        pc.fill_null(pc.equal(persons.column("birth_date_precision"), "day"), False).to_numpy(
+            zero_copy_only=False
+        ),
+        dtype=bool,
+    )
+    days = _days(persons.column("birth_date"))
+    birth = np.where(exact, days, np.nan)
+    fixed = np.where(exact, np.nan, days)
+    who = np.arange(count)
+    _bounds(lower, upper, who, birth, (as_of - _EPOCH).days, "<=")
+
+    member = members.select(["case_id", "person_id", "role"]).to_pandas()
+    member["who"] = index.get_indexer(member["person_id"].to_numpy(dtype=object))
+    member = member[member["who"] >= 0]
+    member["birth"] = birth[member["who"].to_numpy()]
+    member["fixed"] = fixed[member["who"].to_numpy()]
+    opened = cases.select(["case_id", "opened_on"]).to_pandas()
+    opened["day"] = _days(cases.column("opened_on"))
+    opened = opened.drop_duplicates("case_id").set_index("case_id")["day"]
+    leads = member[member["role"] == "lead"]
+    _bounds(
+        lower,
+        upper,
+        leads["who"].to_numpy(),
+        leads["birth"].to_numpy(),
+        leads["case_id"].map(opened).to_numpy(dtype="float64"),
+        ">=",
+    )
+    children = member[member["role"] == "child"]
+    pairs = children.merge(leads, on="case_id", suffixes=("_child", "_lead"))
+    _bounds(
+        lower,
+        upper,
+        pairs["who_child"].to_numpy(),
+        pairs["birth_child"].to_numpy(),
+        pairs["fixed_lead"].to_numpy(),
+        "<=",
+    )
+    _bounds(
+        lower,
+        upper,
+        pairs["who_lead"].to_numpy(),
+        pairs["birth_lead"].to_numpy(),
+        pairs["fixed_child"].to_numpy(),
+        ">=",
+    )
+    close = (pairs["birth_child"] - pairs["birth_lead"]).abs() <= 2 * MAX_SHIFT_DAYS
+    for column in ("who_child", "who_lead"):
+        pinned = pairs.loc[close.fillna(False).to_numpy(dtype=bool), column].to_numpy()
+        lower[pinned] = 0
+        upper[pinned] = 0
+
+    wish = np.zeros(count, dtype=np.int64)
+    iso = persons.column("birth_date").cast(pa.string()).to_pylist()
+    draws: dict[str, int] = {}
+    for position in np.flatnonzero(exact):
+        value = iso[position]
+        if value not in draws:
+            draw = int.from_bytes(digest(key, "birth_offset", value)[:4], "big")
+            draws[value] = draw % (2 * MAX_SHIFT_DAYS + 1) - MAX_SHIFT_DAYS
+        wish[position] = draws[value]
+    # A bound that cannot hold (a lead born after the opening already) leaves the date.
+    shift = np.where(lower <= upper, np.clip(wish, lower, np.maximum(lower, upper)), 0)
+    return pd.Series(np.where(exact, shift, 0).astype(np.int32), index=index)
+
+
 def shift_dates(column: pa.ChunkedArray | pa.Array, days: np.ndarray) -> pa.Array:
     """A date32 column moved by `days` per row (nulls stay null)."""
     array = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
@@ -199,4 +288,4 @@ def shift_dates(column: pa.ChunkedArray | pa.Array, days: np.ndarray) -> pa.Arra
     return pc.cast(moved, pa.date32())
 
 
-__all__ = ["MAX_SHIFT_DAYS", "household_offsets", "shift_dates"]
+__all__ = ["MAX_SHIFT_DAYS", "birth_offsets", "household_offsets", "shift_dates"]

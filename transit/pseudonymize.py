@@ -37,7 +37,7 @@ from nffs_migration.intermediate_format.reader import Package, open_package
 from nffs_migration.intermediate_format.writer import PackageWriter
 from nffs_migration.log import get_logger
 from nffs_migration.transit.fake_documents import kind_of, open_fake
-from nffs_migration.transit.pseudonym_dates import household_offsets, shift_dates
+from nffs_migration.transit.pseudonym_dates import birth_offsets, household_offsets, shift_dates
 from nffs_migration.transit.pseudonyms import Pseudonyms, digest
 
 log = get_logger(__name__)
@@ -179,6 +179,13 @@ class _Pseudonymiser:
             _narrow(package, "cases", ["case_id", "opened_on"]),
             _narrow(package, "addresses", ["person_id", "valid_from", "valid_to"]),
         )
+        self.births = birth_offsets(
+            key,
+            package.manifest.data_as_of.date(),
+            _narrow(package, "persons", ["person_id", "birth_date", "birth_date_precision"]),
+            _narrow(package, "case_members", ["case_id", "person_id", "role"]),
+            _narrow(package, "cases", ["case_id", "opened_on"]),
+        )
         #: Per original document file: (original sha256, size, fake sha256, fake size).
         self.documents: dict[str, tuple[str, int, str, int]] = {}
 
@@ -198,8 +205,8 @@ class _Pseudonymiser:
         given = batch.column("given_name").to_pylist()
         sexes = batch.column("sex").to_pylist()
         shifts = _shifts(self.offsets, batch.column("person_id"))
-        exact = pc.fill_null(pc.equal(batch.column("birth_date_precision"), "day"), False)
-        birth_shift = np.where(exact.to_numpy(zero_copy_only=False), shifts, 0)
+        # Births move by their own keyed shift (the same in every package): see birth_offsets.
+        birth_shift = _shifts(self.births, batch.column("person_id"))
         return _replace(
             batch,
             {

@@ -83,6 +83,7 @@ def _global(
 from nffs_migration.cli import commands as _commands  # noqa: E402,F401
 from nffs_migration.cli import doctor as _doctor  # noqa: E402,F401
 from nffs_migration.cli import extract as _extract  # noqa: E402,F401
+from nffs_migration.cli import identity as _identity  # noqa: E402,F401
 from nffs_migration.cli import load as _load  # noqa: E402,F401
 from nffs_migration.cli import mapping as _mapping  # noqa: E402,F401
 from nffs_migration.cli import migrate as _migrate  # noqa: E402,F401

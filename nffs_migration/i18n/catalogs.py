@@ -28,6 +28,7 @@ FOLDERS = (
     "loaders",
     "flows",
     "transit",
+    "identity",
 )
 METHODS = [("**/templates/**.html", "jinja2"), ("**.py", "python")]
 OPTIONS = {"**/templates/**.html": {"extensions": "jinja2.ext.i18n", "trimmed": "true"}}

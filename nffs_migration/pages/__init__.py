@@ -1,9 +1,10 @@
 """Every HTML page the toolkit writes: Jinja2 templates, one base layout, one stylesheet.
 
 The validation report (`report.html`), the status dashboard (`status.html`), the
-format's reference (`reference.html`) and a source's profile (`profile.html`) extend
-`base.html`, which inlines `style.css`: each page is one self-contained file, without
-scripts, fonts or images from elsewhere, so it opens offline and travels by e-mail.
+format's reference (`reference.html`), a source's profile (`profile.html`) and the
+canton's persons across services (`identity.html`) extend `base.html`, which inlines
+`style.css`: each page is one self-contained file, without scripts, fonts or images
+from elsewhere, so it opens offline and travels by e-mail.
 Python computes the figures (counts, shares, chart geometry); the templates hold all
 markup. Values are escaped (autoescape), and an undefined name is an error, never an
 empty cell.
@@ -39,6 +40,7 @@ TEMPLATES = (
     "status.html",
     "reference.html",
     "profile.html",
+    "identity.html",
 )
 
 
