@@ -207,3 +207,34 @@ def test_the_canton_settings_file_sets_the_threshold(canton, tmp_path) -> None:
 def test_help_shows_an_example(cli) -> None:
     result = cli("identity", "build", "--help")
     assert result.exit_code == 0 and "nffs-migrate identity build packages/" in result.stdout
+
+
+def test_a_postgresql_target_loaded_by_the_loader_links_as_the_packages_do(
+    canton, built, postgres_database, tmp_path
+) -> None:
+    """The real path: packages validated and loaded into PostgreSQL, the index built from
+    the target and written into it; built twice, the tables are replaced, not doubled."""
+    from nffs_migration.identity.build import build_identity
+    from nffs_migration.loaders import create_target_engine, init_target, load_package
+    from nffs_migration.validators import validate_package
+
+    engine = create_target_engine(postgres_database)
+    init_target(engine)
+    engine.dispose()
+    for package in canton.packages:
+        copy = tmp_path / "packages" / package.name
+        shutil.copytree(package, copy)
+        validate_package(copy)
+        load_package(copy, postgres_database, documents_store=tmp_path / "docs", validate=False)
+    for run in ("first", "again"):
+        build_identity([], tmp_path / run, target_url=postgres_database)
+    from_packages = pl.read_parquet(built["en"] / "links.parquet")
+    assert pl.read_parquet(tmp_path / "again" / "links.parquet").equals(from_packages)
+    engine = sa.create_engine(postgres_database)
+    with engine.connect() as connection:
+        stored = pl.read_database("SELECT * FROM person_links", connection)
+        conflicts = connection.execute(sa.text("SELECT count(*) FROM identity_conflicts"))
+        conflict_rows = conflicts.scalar_one()
+    engine.dispose()
+    assert stored.sort("left_person_id", "right_person_id").equals(from_packages)
+    assert conflict_rows == pl.read_parquet(built["en"] / "conflicts.parquet").height
