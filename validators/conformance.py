@@ -41,6 +41,7 @@ def check_conformance(source: TableSource, context: CheckContext, results: Resul
     for name, table in TABLES.items():
         schema = pandera_schema(name, unique=False)
         applicable = _applicable(table)
+        failed = _TableFailures(table)
         for batch in source.batches(name):
             rows = len(batch)
             for rule_id in applicable:
@@ -50,7 +51,8 @@ def check_conformance(source: TableSource, context: CheckContext, results: Resul
             try:
                 schema.validate(batch, lazy=True)
             except pandera.errors.SchemaErrors as errors:
-                _record(errors.failure_cases, name, batch, results)
+                failed.add(errors.failure_cases, batch)
+        failed.record(results)
 
 
 def _applicable(table: Table) -> tuple[str, ...]:
@@ -65,25 +67,58 @@ def _applicable(table: Table) -> tuple[str, ...]:
     return tuple(rules)
 
 
-def _record(cases: pd.DataFrame, table: str, batch: pd.DataFrame, results: Results) -> None:
-    """Turn pandera's failure cases into failures: one mask per rule and column.
+class _TableFailures:
+    """A table's failures over all its batches, recorded in an order batches do not change.
 
-    Only the row position and the column are read; pandera can report one cell in
-    several failure rows, which the mask folds into one.
+    Of pandera's failure cases only the row position and the column are read; pandera
+    can report one cell in several failure rows, which a mask per rule and column folds
+    into one. Recorded per rule: the failures without a row first, then the rows by
+    column (in the table's column order) and position, as one run on the whole table
+    gives them, however the table was cut into batches.
     """
-    frame = cases[["check", "column", "index"]].astype({"check": str, "column": str})
-    frame["rule"] = frame["check"].map(
-        lambda check: "wrong-type" if check.startswith("dtype(") else CHECK_RULES.get(check)
-    )
-    frame = frame[frame["rule"].notna()]
-    positions = pd.to_numeric(frame["index"], errors="coerce")
-    for rule_id, column in frame.loc[positions.isna(), ["rule", "column"]].itertuples(index=False):
-        results.fail_one(rule_id, table, None, None, column)
-    located = frame.assign(position=positions)[positions.notna()]
-    for (rule_id, column), group in located.groupby(["rule", "column"], sort=False):
-        mask = np.zeros(len(batch), dtype=bool)
-        mask[group["position"].to_numpy(dtype=np.int64)] = True
-        results.fail(str(rule_id), table, batch, mask, str(column))
+
+    def __init__(self, table: Table) -> None:
+        self.table = table
+        self.unlocated: list[tuple[str, str]] = []
+        self.located: dict[tuple[str, str], list[pd.DataFrame]] = {}
+
+    def add(self, cases: pd.DataFrame, batch: pd.DataFrame) -> None:
+        """Take in the failure cases of one batch (keys of the failing rows only)."""
+        frame = cases[["check", "column", "index"]].astype({"check": str, "column": str})
+        frame["rule"] = frame["check"].map(
+            lambda check: "wrong-type" if check.startswith("dtype(") else CHECK_RULES.get(check)
+        )
+        frame = frame[frame["rule"].notna()]
+        positions = pd.to_numeric(frame["index"], errors="coerce")
+        # A failure without a row (a whole column) repeats in every batch: once is enough.
+        unlocated = frame.loc[positions.isna(), ["rule", "column"]].itertuples(index=False)
+        pairs = [(str(rule_id), str(column)) for rule_id, column in unlocated]
+        if not self.unlocated:
+            self.unlocated = pairs
+        else:
+            seen = set(self.unlocated)
+            self.unlocated.extend(pair for pair in pairs if pair not in seen)
+        keys = [self.table.primary_key, "source_key"]
+        located = frame.assign(position=positions)[positions.notna()]
+        for (rule_id, column), group in located.groupby(["rule", "column"], sort=False):
+            mask = np.zeros(len(batch), dtype=bool)
+            mask[group["position"].to_numpy(dtype=np.int64)] = True
+            rows = batch.loc[mask, keys]
+            self.located.setdefault((str(rule_id), str(column)), []).append(rows)
+
+    def record(self, results: Results) -> None:
+        """Record the table's failures."""
+        name = self.table.name
+        for rule_id, column in self.unlocated:
+            results.fail_one(rule_id, name, None, None, column)
+        order = {column: index for index, column in enumerate(self.table.column_names)}
+        groups = sorted(
+            enumerate(self.located.items()),
+            key=lambda item: (order.get(item[1][0][1], len(order)), item[0]),
+        )
+        for _, ((rule_id, column), parts) in groups:
+            rows = pd.concat(parts) if len(parts) > 1 else parts[0]
+            results.fail(rule_id, name, rows, np.ones(len(rows), dtype=bool), column)
 
 
 def check_integrity(source: TableSource, context: CheckContext, results: Results) -> None:
