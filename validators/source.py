@@ -160,16 +160,31 @@ class PackageSource(TableSource):
         return sum(self._sizes.get(name, 0) for name in self._reading)
 
     def _keep(self, key: tuple[str, str | None], value: pa.Table | pa.ChunkedArray) -> None:
-        """Hold a table or column, dropping the least recently used (under the lock)."""
+        """Hold a table or column, dropping what was used least recently (under the lock).
+
+        Whole tables go first: after conformance has seen a table, the other checks ask
+        for a few of its columns, which are held on their own.
+        """
         size = value.nbytes
         room = self._hold - self._pending_bytes()
         if size > room or key in self._held:
             return
-        while self._held and self._held_bytes + size > room:
-            _, dropped = self._held.popitem(last=False)
-            self._held_bytes -= dropped.nbytes
-        self._held[key] = value
-        self._held_bytes += size
+        for wanted in (lambda k: k[1] is None, lambda k: True):
+            for old in [k for k in self._held if wanted(k)]:
+                if self._held_bytes + size <= room:
+                    break
+                self._held_bytes -= self._held.pop(old).nbytes
+        if self._held_bytes + size <= room:
+            self._held[key] = value
+            self._held_bytes += size
+
+    def _drop(self, name: str) -> None:
+        """Stop holding a whole table (its columns asked for stay held)."""
+        with self._lock:
+            table = self._held.pop((name, None), None)
+            if table is not None:
+                self._held_bytes -= table.nbytes
+                self._read_ahead()
 
     @override
     def close(self) -> None:
@@ -226,12 +241,24 @@ class PackageSource(TableSource):
         return table
 
     def _columns(self, name: str, columns: Sequence[str]) -> dict[str, pa.ChunkedArray]:
-        """Columns of a table: from the whole table when held, else read on their own."""
+        """Columns of a table: held, from the whole table when held, else read on their own.
+
+        Columns taken from a whole table are held on their own too, so that they outlive
+        it (a column's buffers are its own; the count of bytes held counts them twice
+        while both are held, which errs on the safe side).
+        """
         import pyarrow.parquet as pq
 
         table = self._table(name)
         if table is not None:
-            return {column: table.column(column) for column in columns}
+            taken = {column: table.column(column) for column in columns}
+            with self._lock:
+                for column, array in taken.items():
+                    if (name, column) in self._held:
+                        self._held.move_to_end((name, column))
+                    else:
+                        self._keep((name, column), array)
+            return taken
         found: dict[str, pa.ChunkedArray] = {}
         with self._lock:
             for column in columns:
@@ -291,6 +318,8 @@ class PackageSource(TableSource):
         table = self._table(name)
         if table is not None:
             yield table.to_pandas(types_mapper=pd.ArrowDtype)
+            del table
+            self._drop(name)  # conformance is the one check that reads whole tables
             return
         per_row = max(1, self.size(name) // max(self.rows(name), 1))
         batch_rows = max(1024, min(BATCH_ROWS, self.budget // 8 // per_row))
