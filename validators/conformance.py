@@ -20,7 +20,7 @@ from nffs_migration.intermediate_format.definition import TABLES
 from nffs_migration.intermediate_format.model import Table
 from nffs_migration.schemas.pandera_schemas import pandera_schema
 from nffs_migration.validators.health import check_health
-from nffs_migration.validators.keys import duplicated
+from nffs_migration.validators.keys import row_hashes, sharing
 from nffs_migration.validators.results import CheckContext, Results
 from nffs_migration.validators.source import TableSource
 
@@ -129,28 +129,26 @@ def check_integrity(source: TableSource, context: CheckContext, results: Results
     ids: dict[str, pa.Array] = {}
     for name, table in TABLES.items():
         key = table.primary_key
-        frame = source.frame(name, [key, "source_key"])
-        results.checked("duplicate-id", len(frame))
-        column = pa.array(frame[key], from_pandas=True)
-        repeated = duplicated(column)
-        if repeated is not None:
-            results.fail("duplicate-id", name, frame, repeated, key)
+        _check_unique(source, name, key, results)
         if name in referenced:
-            ids[name] = column
+            ids[name] = pa.array(source.frame(name, [key])[key], from_pandas=True)
     for name, table in TABLES.items():
         if context.delta:
             break  # references of a delta point at the target; the loader checks them
         for column in table.foreign_keys:
             assert column.foreign_key is not None  # noqa: S101
-            frame = source.frame(name, [table.primary_key, "source_key", column.name])
-            values = pa.array(frame[column.name], from_pandas=True)
-            present = np.asarray(values.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
-            results.checked("foreign-key-unresolved", int(present.sum()))
-            resolves = pc.is_in(values, value_set=ids[column.foreign_key.table])
-            resolved = np.asarray(
-                pc.fill_null(resolves, False).to_numpy(zero_copy_only=False), dtype=bool
-            )
-            results.fail("foreign-key-unresolved", name, frame, present & ~resolved, column.name)
+            known = ids[column.foreign_key.table]
+            wanted = [table.primary_key, "source_key", column.name]
+            for frame in source.column_batches(name, wanted):
+                values = pa.array(frame[column.name], from_pandas=True)
+                present = np.asarray(values.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
+                results.checked("foreign-key-unresolved", int(present.sum()))
+                resolves = pc.is_in(values, value_set=known)
+                resolved = np.asarray(
+                    pc.fill_null(resolves, False).to_numpy(zero_copy_only=False), dtype=bool
+                )
+                mask = present & ~resolved
+                results.fail("foreign-key-unresolved", name, frame, mask, column.name)
     _check_documents(source, results)
     organisations = source.rows("organisation")
     results.checked("organisation-missing", 1)
@@ -171,6 +169,24 @@ def check_integrity(source: TableSource, context: CheckContext, results: Results
         cases["case_number"].duplicated(keep="first").to_numpy(),
         "case_number",
     )
+
+
+def _check_unique(source: TableSource, name: str, key: str, results: Results) -> None:
+    """Ids seen before in the table, found through 64-bit hashes made batch by batch.
+
+    Only the rows sharing a hash are read again and compared as strings (`keys.py`).
+    """
+    hashes = []
+    for part in source.column_batches(name, [key]):
+        hashes.append(row_hashes(pa.array(part[key], from_pandas=True)))
+    rows = sum(len(h) for h in hashes)
+    results.checked("duplicate-id", rows)
+    candidates = sharing(np.concatenate(hashes)) if rows > 1 else None
+    if candidates is None:
+        return
+    taken = source.take(name, [key, "source_key"], candidates)
+    repeated = taken[key].duplicated(keep="first").to_numpy(dtype=bool)
+    results.fail("duplicate-id", name, taken, repeated, key)
 
 
 def _check_documents(source: TableSource, results: Results) -> None:

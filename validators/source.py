@@ -16,6 +16,7 @@ from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 from typing_extensions import override
@@ -48,6 +49,27 @@ class TableSource:
     def rows(self, name: str) -> int:
         """Number of rows of a table."""
         raise NotImplementedError
+
+    def column_batches(self, name: str, columns: Sequence[str]) -> Iterator[pd.DataFrame]:
+        """Some columns of a table, in order, in as many parts as the memory needs.
+
+        For per-row checks: a large table need not be held whole to be checked.
+        """
+        yield self.frame(name, columns)
+
+    def take(self, name: str, columns: Sequence[str], positions: np.ndarray) -> pd.DataFrame:
+        """The rows at these positions (ascending), some columns, in a frame of their own."""
+        parts = []
+        start = 0
+        for part in self.column_batches(name, columns):
+            end = start + len(part)
+            inside = positions[(positions >= start) & (positions < end)]
+            if len(inside):
+                parts.append(part.iloc[inside - start])
+            start = end
+        if not parts:
+            return self.frame(name, columns).iloc[:0]
+        return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
 
     def file_checksum(self, relative: str) -> tuple[str, int] | None:
         """SHA-256 and size of a file of the package, or None if it is not there."""
@@ -317,14 +339,47 @@ class PackageSource(TableSource):
     def batches(self, name: str) -> Iterator[pd.DataFrame]:
         table = self._table(name)
         if table is not None:
-            yield table.to_pandas(types_mapper=pd.ArrowDtype)
+            # Slices of the table held (no copy): what the checks compute per batch
+            # stays within the budget too.
+            step = self._batch_rows(name)
+            for start in range(0, max(len(table), 1), step):
+                yield table.slice(start, step).to_pandas(types_mapper=pd.ArrowDtype)
             del table
             self._drop(name)  # conformance is the one check that reads whole tables
             return
-        per_row = max(1, self.size(name) // max(self.rows(name), 1))
-        batch_rows = max(1024, min(BATCH_ROWS, self.budget // 8 // per_row))
-        for batch in self.package.iter_batches(name, batch_rows):
+        for batch in self.package.iter_batches(name, self._batch_rows(name)):
             yield batch.to_pandas(types_mapper=pd.ArrowDtype)
+
+    @override
+    def column_batches(self, name: str, columns: Sequence[str]) -> Iterator[pd.DataFrame]:
+        """Columns held or of a table that fits: one frame; of a streamed table: in batches."""
+        import pyarrow.parquet as pq
+
+        with self._lock:
+            held = (name, None) in self._held or all((name, c) in self._held for c in columns)
+        if held or self._whole(name):
+            yield self.frame(name, columns)
+            return
+        entry = self.package.manifest.tables[name]
+        schema = TABLES[name].arrow_schema
+        parquet = pq.ParquetFile(self.package.root / entry.file)
+        for batch in parquet.iter_batches(batch_size=self._batch_rows(name), columns=columns):
+            yield pd.DataFrame(
+                {
+                    column: pd.Series(
+                        batch.column(column)
+                        .cast(schema.field(column).type)
+                        .to_pandas(types_mapper=pd.ArrowDtype),
+                        name=column,
+                    )
+                    for column in columns
+                }
+            )
+
+    def _batch_rows(self, name: str) -> int:
+        """Rows of a batch of a streamed table: at most an eighth of the budget."""
+        per_row = max(1, self.size(name) // max(self.rows(name), 1))
+        return max(1024, min(BATCH_ROWS, self.budget // 8 // per_row))
 
     @override
     def rows(self, name: str) -> int:
