@@ -45,7 +45,7 @@ from nffs_migration.validators.casework import check_casework
 from nffs_migration.validators.conformance import check_conformance, check_integrity
 from nffs_migration.validators.domain import check_cases, check_persons
 from nffs_migration.validators.judge import judge
-from nffs_migration.validators.memory import format_size
+from nffs_migration.validators.memory import arrow_pool, format_size
 from nffs_migration.validators.memory import memory_budget as resolve_budget
 from nffs_migration.validators.profile import Profile, load_profile
 from nffs_migration.validators.results import CheckContext, Results
@@ -256,7 +256,7 @@ def validate_package(
     profile = load_profile(profile_path)
     # The tables are decoded in the background while the files are verified; nothing is
     # checked or reported before the verification has passed.
-    with open_package(path, verify_checksums=False) as package:
+    with arrow_pool(), open_package(path, verify_checksums=False) as package:
         day = as_of or package.manifest.data_as_of.date()
         source = PackageSource(package, budget)
         log.debug("validating %s within %s", path.name, format_size(budget))
