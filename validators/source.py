@@ -104,12 +104,13 @@ class PackageSource(TableSource):
 
     - A table whose decoded size (estimated from its first rows) is at most a quarter
       of the budget is read whole, once (Parquet decoding on all cores), ahead of the
-      checks on a background thread while it fits; frames and batches are views of it.
+      checks on a background thread while it fits; frames are views of it, batches
+      slices. Once conformance is through with it, only the columns asked for stay.
     - A larger table is streamed: conformance reads it in record batches (a batch takes
-      at most an eighth of the budget), the other checks read only the columns they ask
-      for.
-    - When something new does not fit, what was used least recently is dropped; a table
-      dropped is read again column by column, never whole.
+      at most an eighth of the budget), per-row checks take their columns in parts
+      (`column_batches`), the other checks read only the columns they ask for.
+    - When something new does not fit, whole tables are dropped first, then the columns
+      used least recently; a table dropped is read again column by column, never whole.
 
     The findings do not depend on the budget, only the time they take.
     """
@@ -229,7 +230,7 @@ class PackageSource(TableSource):
             cached = self._held.get((name, None))
             if cached is not None:
                 self._held.move_to_end((name, None))
-                return cached  # type: ignore[return-value]
+                return cached
             pending = self._reading.get(name)
             mine = False
             if pending is None:
@@ -287,7 +288,7 @@ class PackageSource(TableSource):
                 held = self._held.get((name, column))
                 if held is not None:
                     self._held.move_to_end((name, column))
-                    found[column] = held  # type: ignore[assignment]
+                    found[column] = held
         missing = [column for column in columns if column not in found]
         if missing:
             entry = self.package.manifest.tables[name]
