@@ -126,29 +126,41 @@ def check_integrity(source: TableSource, context: CheckContext, results: Results
     referenced = {
         c.foreign_key.table for t in TABLES.values() for c in t.foreign_keys if c.foreign_key
     }
+    # One pass over each table's id, source key and references, a part at a time: a
+    # large table is read once for both rules. Referenced tables come first in TABLES,
+    # so their ids are known when their references are checked.
     ids: dict[str, pa.Array] = {}
     for name, table in TABLES.items():
         key = table.primary_key
-        _check_unique(source, name, key, results)
-        if name in referenced:
-            ids[name] = pa.array(source.frame(name, [key])[key], from_pandas=True)
-    for name, table in TABLES.items():
-        if context.delta:
-            break  # references of a delta point at the target; the loader checks them
-        for column in table.foreign_keys:
-            assert column.foreign_key is not None  # noqa: S101
-            known = ids[column.foreign_key.table]
-            wanted = [table.primary_key, "source_key", column.name]
-            for frame in source.column_batches(name, wanted):
-                values = pa.array(frame[column.name], from_pandas=True)
+        # references of a delta point at the target; the loader checks them
+        references = [] if context.delta else list(table.foreign_keys)
+        wanted = [key, "source_key", *(c.name for c in references)] if references else [key]
+        hashes = []
+        unresolved: dict[str, list[pd.DataFrame]] = {c.name: [] for c in references}
+        for part in source.column_batches(name, wanted):
+            hashes.append(row_hashes(pa.array(part[key], from_pandas=True)))
+            for column in references:
+                assert column.foreign_key is not None  # noqa: S101
+                target = column.foreign_key.table
+                if target not in ids:
+                    ids[target] = _ids(source, target)
+                values = pa.array(part[column.name], from_pandas=True)
                 present = np.asarray(values.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
                 results.checked("foreign-key-unresolved", int(present.sum()))
-                resolves = pc.is_in(values, value_set=known)
+                resolves = pc.is_in(values, value_set=ids[target])
                 resolved = np.asarray(
                     pc.fill_null(resolves, False).to_numpy(zero_copy_only=False), dtype=bool
                 )
                 mask = present & ~resolved
-                results.fail("foreign-key-unresolved", name, frame, mask, column.name)
+                if mask.any():
+                    unresolved[column.name].append(part.loc[mask, [key, "source_key"]])
+        _check_unique(source, name, key, hashes, results)
+        for column_name, parts in unresolved.items():  # per column, as one pass per column
+            for rows in parts:
+                failing = np.ones(len(rows), dtype=bool)
+                results.fail("foreign-key-unresolved", name, rows, failing, column_name)
+        if name in referenced and name not in ids:
+            ids[name] = _ids(source, name)
     _check_documents(source, results)
     organisations = source.rows("organisation")
     results.checked("organisation-missing", 1)
@@ -171,14 +183,18 @@ def check_integrity(source: TableSource, context: CheckContext, results: Results
     )
 
 
-def _check_unique(source: TableSource, name: str, key: str, results: Results) -> None:
-    """Ids seen before in the table, found through 64-bit hashes made batch by batch.
+def _ids(source: TableSource, name: str) -> pa.Array:
+    key = TABLES[name].primary_key
+    return pa.array(source.frame(name, [key])[key], from_pandas=True)
+
+
+def _check_unique(
+    source: TableSource, name: str, key: str, hashes: list[np.ndarray], results: Results
+) -> None:
+    """Ids seen before in the table, from the 64-bit hashes of its parts.
 
     Only the rows sharing a hash are read again and compared as strings (`keys.py`).
     """
-    hashes = []
-    for part in source.column_batches(name, [key]):
-        hashes.append(row_hashes(pa.array(part[key], from_pandas=True)))
     rows = sum(len(h) for h in hashes)
     results.checked("duplicate-id", rows)
     candidates = sharing(np.concatenate(hashes)) if rows > 1 else None
