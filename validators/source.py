@@ -31,6 +31,8 @@ from nffs_migration.validators.memory import default_budget
 BATCH_ROWS = 1_000_000
 #: Rows of the sample that estimates a table's decoded size.
 SAMPLE_ROWS = 65_536
+#: Bytes a row is taken to need when a table's first rows cannot be read.
+UNKNOWN_ROW_BYTES = 512
 
 
 class TableSource:
@@ -143,10 +145,17 @@ class PackageSource(TableSource):
         size = 0
         if rows:
             entry = self.package.manifest.tables[name]
-            parquet = pq.ParquetFile(self.package.root / entry.file)
-            sample = next(parquet.iter_batches(batch_size=SAMPLE_ROWS), None)
+            try:
+                parquet = pq.ParquetFile(self.package.root / entry.file)
+                sample = next(parquet.iter_batches(batch_size=SAMPLE_ROWS), None)
+            except (OSError, pa.ArrowException):
+                # Sizes are estimated before the files are verified: the verification
+                # reports a damaged file, and the estimate takes it for a large one.
+                sample = None
             if sample is not None and sample.num_rows:
                 size = -(-sample.nbytes * rows // sample.num_rows)
+            else:
+                size = rows * UNKNOWN_ROW_BYTES
         with self._lock:
             self._sizes[name] = size
         return size
