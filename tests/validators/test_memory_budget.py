@@ -141,3 +141,9 @@ def test_parts_of_a_table_add_up_to_the_table(dirty: Path, budget: str) -> None:
                     assert len(parts) > 1
         finally:
             source.close()
+
+
+def test_the_command_refuses_a_budget_that_is_not_a_size(cli, dirty: Path) -> None:
+    result = cli("validate", str(dirty), "--memory", "lots")
+    assert result.exit_code == 2
+    assert "1.5G" in result.stdout + result.stderr
