@@ -26,13 +26,15 @@ Then, each in its own process so that peak RSS and CPU time are per contender:
   the full package, and ours is run on the same smaller package beside it.
 
 Prints seconds (and CPU seconds: the machine may be shared), rows/s and peak RSS of
-each, and the ratio ours / pandas. Targets: at least 1 million rows/s over all rules,
-within 3x of the hand-written pandas checks. Nothing here asserts a timing. A contender
+each, and the ratio ours / pandas. Ours runs within its default memory budget (an
+eighth of the machine's memory, at most 1 GiB) or `--memory`. Targets: at least 1
+million rows/s over all rules, within 3x of the hand-written pandas checks, and a peak
+RSS of at most 1.5 GiB. Nothing here asserts a timing. A contender
 that runs longer than `--timeout` is stopped and reported as such.
 
     python benchmarks/bench_validate.py [--rows 10000000] [--fail-rate 0.01]
         [--frictionless-package 100000] [--frictionless-limit-rows 0]
-        [--only ours,pandas,frictionless] [--timeout 3600] [--verbose]
+        [--only ours,pandas,frictionless] [--timeout 3600] [--verbose] [--memory 1G]
 """
 
 from __future__ import annotations
@@ -623,6 +625,7 @@ def _timed(label: str, phases: dict[str, float], function: Callable[..., Any]) -
 def run_ours(path: Path) -> dict[str, Any]:
     """validate_package without writing reports, with the time of each phase."""
     from nffs_migration.validators import engine
+    from nffs_migration.validators.memory import memory_budget
 
     phases: dict[str, float] = {}
     # Time the phases by wrapping what the engine calls (only if it still calls it).
@@ -642,6 +645,7 @@ def run_ours(path: Path) -> dict[str, Any]:
     seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
     by_rule = {rule.id: rule.failed for rule in outcome.report.rules if rule.failed}
     return {
+        "budget": memory_budget(),
         "seconds": seconds,
         "cpu_seconds": cpu,
         "findings": len(outcome.report.findings),
@@ -896,6 +900,8 @@ def report(
                 f"the {rows:,} rows: about {full:,.0f} s ({full / 3600:.1f} h)"
             )
     ours, pandas = results.get("ours", {}), results.get("pandas", {})
+    if ours.get("budget"):
+        print(f"  ours: memory budget {ours['budget'] / 2**20:,.0f} MiB")
     if "seconds" in ours:
         rate = rows / ours["seconds"]
         print(f"  ours: {rate / 1e6:.2f} M rows/s over all rules (target: at least 1 M rows/s)")
@@ -933,6 +939,10 @@ def main() -> None:
     parser.add_argument("--only", default="ours,pandas,frictionless")
     parser.add_argument("--timeout", type=float, default=3600, help="seconds per contender")
     parser.add_argument("--verbose", action="store_true", help="failing records by rule")
+    parser.add_argument(
+        "--memory",
+        help="our memory budget (NFFS_VALIDATE_MEMORY, e.g. 512M); default: the machine's",
+    )
     parser.add_argument("--child", choices=["ours", "pandas", "frictionless"])
     parser.add_argument("--path", type=Path)
     args = parser.parse_args()
@@ -940,6 +950,8 @@ def main() -> None:
         child(args.child, args.path, args.frictionless_limit_rows)
         return
     modes = args.only.split(",")
+    if args.memory:
+        os.environ["NFFS_VALIDATE_MEMORY"] = args.memory  # read by our child process
     path, info = package_dir(args.cache, args.rows, args.fail_rate)
     small_path, small = path, None
     if "frictionless" in modes and args.frictionless_package not in (0, args.rows):

@@ -6,6 +6,7 @@
 - `results`, `judge`, `profile`: results kept apart from the verdict, judged under a
   rule profile (the canton's default, or a service's with who allowed what);
 - `engine`: `validate_package()` and `regrade_package()`; `html`: the report page.
+- `source`, `memory`: what the checks read, within a memory budget (`--memory`).
 """
 
 from nffs_migration.intermediate_format.reader import stored_report

@@ -22,6 +22,7 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from nffs_migration.intermediate_format.definition import TABLES
 from nffs_migration.validators.results import CheckContext, Results
 from nffs_migration.validators.source import TableSource
 
@@ -409,28 +410,23 @@ def _budgets(
     results.checked("budget-periods-overlap", len(approved))
     results.fail("budget-periods-overlap", "budgets", ordered, overlap, "valid_from")
 
-    items = source.frame("budget_items", ["budget_item_id", "source_key", "amount_chf"])
-    amounts = _floats(items["amount_chf"])
-    results.checked("amount-out-of-range", len(items))
-    results.fail(
-        "amount-out-of-range",
-        "budget_items",
-        items,
-        ((amounts < 0) | (amounts > context.params.max_budget_item_chf))
-        .fillna(False)
-        .to_numpy(dtype=bool),
-        "amount_chf",
-    )
-    payments = source.frame("payments", ["payment_id", "source_key", "amount_chf"])
-    paid = _floats(payments["amount_chf"])
-    results.checked("amount-out-of-range", len(payments))
-    results.fail(
-        "amount-out-of-range",
-        "payments",
-        payments,
-        ((paid < 0) | (paid > context.params.max_payment_chf)).fillna(False).to_numpy(dtype=bool),
-        "amount_chf",
-    )
+    # Per-row checks, a part at a time: a large table need not be held whole for them.
+    limits = {
+        "budget_items": context.params.max_budget_item_chf,
+        "payments": context.params.max_payment_chf,
+    }
+    for name, limit in limits.items():
+        key = TABLES[name].primary_key
+        for part in source.column_batches(name, [key, "source_key", "amount_chf"]):
+            amounts = _floats(part["amount_chf"])
+            results.checked("amount-out-of-range", len(part))
+            results.fail(
+                "amount-out-of-range",
+                name,
+                part,
+                ((amounts < 0) | (amounts > limit)).fillna(False).to_numpy(dtype=bool),
+                "amount_chf",
+            )
 
 
 def _staff(

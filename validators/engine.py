@@ -7,7 +7,9 @@
 `validate_package` opens (and so verifies) the package, runs every check, carries the
 extraction's findings in, judges the results under the rule profile, and writes
 `reports/validation.json` and `reports/validation.html` into the package (the manifest
-is updated to cover them) and, if asked, into a report folder. `regrade_package`
+is updated to cover them) and, if asked, into a report folder. The tables are read
+within a memory budget (`memory_budget=`, `NFFS_VALIDATE_MEMORY` or the machine's
+default; `memory.py`), streamed beyond it. `regrade_package`
 judges the stored results against another profile without running the checks again.
 """
 
@@ -43,6 +45,8 @@ from nffs_migration.validators.casework import check_casework
 from nffs_migration.validators.conformance import check_conformance, check_integrity
 from nffs_migration.validators.domain import check_cases, check_persons
 from nffs_migration.validators.judge import judge
+from nffs_migration.validators.memory import arrow_pool, format_size
+from nffs_migration.validators.memory import memory_budget as resolve_budget
 from nffs_migration.validators.profile import Profile, load_profile
 from nffs_migration.validators.results import CheckContext, Results
 from nffs_migration.validators.segments import SEGMENT_RULES, check_segments, portfolio_report
@@ -240,14 +244,22 @@ def validate_package(
     profile_path: Path | None = None,
     report_dir: Path | None = None,
     write: bool = True,
+    memory_budget: int | str | None = None,
 ) -> ValidationOutcome:
-    """Validate a package on disk and write its reports."""
+    """Validate a package on disk and write its reports.
+
+    `memory_budget` bounds the table data held at once (bytes or a size like `1.5G`;
+    default: `NFFS_VALIDATE_MEMORY`, else from the machine's memory, see `memory.py`);
+    beyond it tables are streamed. The findings are the same whatever the budget.
+    """
+    budget = resolve_budget(memory_budget)
     profile = load_profile(profile_path)
     # The tables are decoded in the background while the files are verified; nothing is
     # checked or reported before the verification has passed.
-    with open_package(path, verify_checksums=False) as package:
+    with arrow_pool(), open_package(path, verify_checksums=False) as package:
         day = as_of or package.manifest.data_as_of.date()
-        source = PackageSource(package)
+        source = PackageSource(package, budget)
+        log.debug("validating %s within %s", path.name, format_size(budget))
         try:
             source.prefetch(list(TABLES))
             verify(package.root, package.manifest, package.name)

@@ -8,6 +8,9 @@ hashes, so when no two hashes are equal no two ids are; when some are, only the 
 sharing a hash are compared as strings, which keeps the answer exact.
 
     mask = duplicated(ids)   # None when all distinct, else True on every repeat
+
+The hashes of a table too large to hold are made batch by batch (`sharing` finds the
+rows to compare), so only 8 bytes an id are held.
 """
 
 from __future__ import annotations
@@ -23,6 +26,22 @@ def row_hashes(array: pa.Array | pa.ChunkedArray) -> np.ndarray:
     return pl.Series(array).hash(seed=0).to_numpy()
 
 
+def sharing(hashes: np.ndarray) -> np.ndarray | None:
+    """Positions (ascending) of the values whose hash another value has too; None if none."""
+    if len(hashes) < 2:
+        return None
+    ordered = np.sort(hashes)
+    if not (ordered[1:] == ordered[:-1]).any():
+        return None
+    order = np.argsort(hashes, kind="stable")
+    sorted_hashes = hashes[order]
+    same = sorted_hashes[1:] == sorted_hashes[:-1]
+    shared = np.zeros(len(hashes), dtype=bool)
+    shared[1:] |= same
+    shared[:-1] |= same
+    return np.sort(order[shared])
+
+
 def duplicated(array: pa.Array | pa.ChunkedArray) -> np.ndarray | None:
     """None when all values are distinct, else a mask of every value seen before.
 
@@ -31,17 +50,9 @@ def duplicated(array: pa.Array | pa.ChunkedArray) -> np.ndarray | None:
     """
     if len(array) < 2:
         return None
-    hashes = row_hashes(array)
-    ordered = np.sort(hashes)
-    if not (ordered[1:] == ordered[:-1]).any():
+    candidates = sharing(row_hashes(array))
+    if candidates is None:
         return None
-    order = np.argsort(hashes, kind="stable")
-    sorted_hashes = hashes[order]
-    same = sorted_hashes[1:] == sorted_hashes[:-1]
-    shared = np.zeros(len(array), dtype=bool)
-    shared[1:] |= same
-    shared[:-1] |= same
-    candidates = np.sort(order[shared])
     values = pa.chunked_array([array]) if isinstance(array, pa.Array) else array
     taken = values.take(pa.array(candidates)).to_pandas(types_mapper=pd.ArrowDtype)
     mask = np.zeros(len(array), dtype=bool)
@@ -49,4 +60,4 @@ def duplicated(array: pa.Array | pa.ChunkedArray) -> np.ndarray | None:
     return mask if mask.any() else None
 
 
-__all__ = ["duplicated", "row_hashes"]
+__all__ = ["duplicated", "row_hashes", "sharing"]

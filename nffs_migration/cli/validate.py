@@ -72,6 +72,7 @@ def _export_findings(findings: list[Finding], path: Path) -> None:
         "nffs-migrate validate packages/0942-full --regrade --profile 0942-profile.yaml",
         "nffs-migrate validate packages/0942-full --export-findings findings.csv",
         "nffs-migrate validate packages/0942-full --show-values --rule ahvn13-check-digit",
+        "nffs-migrate validate packages/0942-full --memory 512M",
     ),
 )
 def validate(
@@ -112,6 +113,16 @@ def validate(
         int,
         typer.Option("--per-rule", min=1, help="With --show-values: findings shown per rule."),
     ] = 20,
+    memory: Annotated[
+        str | None,
+        typer.Option(
+            "--memory",
+            envvar="NFFS_VALIDATE_MEMORY",
+            help="Memory for the tables held at once, like 1.5G or 800M (default: an eighth "
+            "of the machine's memory, at most 1G). Larger tables are streamed: the same "
+            "findings, more time.",
+        ),
+    ] = None,
 ) -> None:
     """Check a package: conformance, completeness, integrity, plausibility, currency.
 
@@ -133,7 +144,11 @@ def validate(
         day: date | None = as_of.date() if as_of else None
         with err_console.status(f"validating {package.name}"):
             outcome = validate_package(
-                package, as_of=day, profile_path=profile, report_dir=report_dir
+                package,
+                as_of=day,
+                profile_path=profile,
+                report_dir=report_dir,
+                memory_budget=memory,
             )
     report = outcome.report
     table = Table(
