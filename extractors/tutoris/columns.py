@@ -52,9 +52,13 @@ WRONG_DECODINGS = frozenset({"latin-1", "sloppy-windows-1252", "windows-1252"})
 T = TypeVar("T")
 
 
-def text(values: Sequence[str | None]) -> pd.Series:
-    """Raw texts as an Arrow string column (nothing trimmed, nothing dropped)."""
-    array = pa.array(values)  # inferring is twice as fast as converting to a given type
+def text(values: Sequence[str | None] | pa.Array) -> pd.Series:
+    """Raw texts as an Arrow string column (nothing trimmed, nothing dropped).
+
+    `values` is a list of texts, or the Arrow array `pa.array` made of one.
+    """
+    # Inferring is twice as fast as converting to a given type.
+    array = values if isinstance(values, pa.Array) else pa.array(values)
     if not pa.types.is_string(array.type):
         array = array.cast(pa.string())
     return pd.Series(array, dtype=STRING)

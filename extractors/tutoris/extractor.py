@@ -2,9 +2,10 @@
 
 Reads `export.xml` as `legacy-systems/tutoris.md` describes it, streamed with lxml in
 bounded memory and refused outright when it declares a DOCTYPE or entities (see
-`reader`). The file is read twice: a light first pass (`index`) collects ids and
-statuses, the second (`rows`, `tables`, `documents`) emits the rows in chunks of
-`chunk_rows`. Decisions, in order:
+`source`). The file is read once: `index` collects ids and statuses, `rows` raw
+columns, parked on disk in chunks of `chunk_rows` (`spill`) because a record's status
+can depend on what comes after it; then `tables` and `documents` build the chunks in
+the order they filled. Decisions, in order:
 
 1. exclusion by the parent: cases closed before the retention cut-off with all that
    hangs on them; persons whose every case is excluded, with their addresses;
@@ -23,6 +24,7 @@ delta batch.
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from importlib.resources.abc import Traversable
@@ -41,10 +43,11 @@ from nffs_migration.extractors.base import (
 from nffs_migration.extractors.mapping import MAPPING_LISTS
 from nffs_migration.extractors.run import ExtractContext
 from nffs_migration.extractors.tutoris.documents import Documents
-from nffs_migration.extractors.tutoris.index import build_index
+from nffs_migration.extractors.tutoris.index import SourceIndex
 from nffs_migration.extractors.tutoris.profile import profile_export
 from nffs_migration.extractors.tutoris.rows import TABLE_ORDER, Collector
 from nffs_migration.extractors.tutoris.source import read_header, records
+from nffs_migration.extractors.tutoris.spill import Parked, Spill
 from nffs_migration.extractors.tutoris.tables import SYSTEM, Builders, Columns
 from nffs_migration.log import get_logger
 from nffs_migration.resources import resource
@@ -151,7 +154,7 @@ class TutorisExtractor:
 
 
 class _Run:
-    """One extraction: the first pass's index, then the records in chunks."""
+    """One extraction: the export read once into parked chunks, then the chunks built."""
 
     def __init__(self, path: Path, options: ExtractOptions, context: ExtractContext) -> None:
         self.path = path
@@ -159,9 +162,34 @@ class _Run:
         self.ctx = context
 
     def chunks(self) -> Iterator[Chunk]:
-        index = build_index(self.path, self.ctx.retention_cutoff)
+        # Parked chunks go beside the package being written, not to a small /tmp.
+        where = self.ctx.writer.out.parent
+        with tempfile.TemporaryDirectory(prefix=".tutoris-chunks-", dir=where) as folder:
+            yield from self._chunks(Spill(Path(folder)))
+
+    def _read(self, spill: Spill) -> tuple[SourceIndex, Collector, list[Parked]]:
+        """Read the export once: the index, and the raw chunks in the order they filled."""
+        index = SourceIndex(self.ctx.retention_cutoff)
+        collector = Collector(self.ctx.retention_cutoff)
+        limit = self.options.chunk_rows
+        parked: list[Parked] = []
+        filled: set[str] = set()
+        for element in records(self.path):
+            index.add(element)
+            collector.add(element)
+            for table in TABLE_ORDER:
+                while collector.pending(table) >= limit:
+                    filled.add(table)
+                    parked.append(spill.park(table, collector.take(table, limit)))
+        for table in TABLE_ORDER:
+            if collector.pending(table) or table not in filled:
+                parked.append(spill.keep(table, collector.take(table)))
+        return index, collector, parked
+
+    def _chunks(self, spill: Spill) -> Iterator[Chunk]:
+        index, collector, parked = self._read(spill)
         log.info(
-            "first pass: %d staff, %d persons, %d cases, %d documents",
+            "export read: %d staff, %d persons, %d cases, %d documents",
             index.counts["MA"],
             index.counts["Person"],
             index.counts["Fall"],
@@ -183,18 +211,9 @@ class _Run:
             table: getattr(builders, table) for table in TABLE_ORDER if table != "documents"
         }
         build["documents"] = documents.build
-        collector = Collector(index)
-        limit = self.options.chunk_rows
-        emitted: set[str] = set()
-        for element in records(self.path):
-            collector.add(element)
-            for table in TABLE_ORDER:
-                while collector.pending(table) >= limit:
-                    emitted.add(table)
-                    yield build[table](collector.take(table, limit))
-        for table in TABLE_ORDER:
-            if collector.pending(table) or table not in emitted:
-                yield build[table](collector.take(table))
+        statuses = collector.statuses(index)
+        for chunk in parked:
+            yield build[chunk.table](statuses.resolve(chunk.table, chunk.columns()))
         yield documents.unlisted()
 
 

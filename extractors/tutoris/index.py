@@ -1,12 +1,12 @@
-"""The first, light pass over a Tutoris export: ids and statuses, never rows.
+"""Ids and statuses of a Tutoris export, never rows.
 
 Persons come before cases in the file, but whether a person is excluded depends on
 their cases (a person whose every case is past retention goes with them), and of two
-`Person` elements with the same id the *later* one wins. So the extractor reads the file
-twice: this pass collects, per record, only what those decisions need (the staff ids,
+`Person` elements with the same id the *later* one wins. So, while the export is read,
+`SourceIndex.add` collects per record only what those decisions need (the staff ids,
 the person ids with the position of their last element, per case its retention status
-and its members' person ids) and the second pass emits the rows. Memory holds id sets,
-whatever the file's size.
+and its members' person ids); the rows read meanwhile wait, parked (`spill`), until the
+whole file has been read. Memory holds id sets, whatever the file's size.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from nffs_migration.extractors import normalise
 from nffs_migration.extractors.frames import EXPIRED, LIVE
@@ -55,6 +56,7 @@ class SourceIndex:
     in_live_case: set[str] = field(default_factory=set)
     #: Elements read per tag (records and the documents they list).
     counts: Counter[str] = field(default_factory=Counter)
+    _cases: set[str] = field(default_factory=set, repr=False)
 
     def person_status(self, person: str) -> int:
         """`EXPIRED` when every case of the person is past retention (none: `LIVE`)."""
@@ -72,39 +74,41 @@ class SourceIndex:
         last = self.last_case.get(number)
         return last is not None and last != ordinal
 
-
-def build_index(path: Path, cutoff: date) -> SourceIndex:
-    """Read the export once, keeping ids and statuses only."""
-    index = SourceIndex(cutoff)
-    counts = index.counts
-    persons, in_case, in_live_case = index.persons, index.in_case, index.in_live_case
-    cases: set[str] = set()
-    for element in records(path):
+    def add(self, element: Any) -> None:
+        """Note the ids and statuses of one record element (`MA`, `Person` or `Fall`)."""
         tag = element.tag
+        counts = self.counts
         counts[tag] += 1
         if tag == "Fall":
             number = element.get("nr") or ""
-            if number in cases:
-                index.last_case[number] = counts["Fall"]
+            if number in self._cases:
+                self.last_case[number] = counts["Fall"]
             if number:
-                cases.add(number)
-            live = case_status(element.get("abgeschlossen"), cutoff) == LIVE
+                self._cases.add(number)
+            live = case_status(element.get("abgeschlossen"), self.cutoff) == LIVE
             for member in element.iterchildren("Mitglied"):
                 person = member.get("person") or ""
-                in_case.add(person)
+                self.in_case.add(person)
                 if live:
-                    in_live_case.add(person)
+                    self.in_live_case.add(person)
             documents = element.find("Dokumente")
             if documents is not None:
                 counts["Dokument"] += sum(1 for _ in documents.iterchildren("Dokument"))
         elif tag == "Person":
             person = element.get("id") or ""
-            if person in persons:
-                index.last_person[person] = counts["Person"]
+            if person in self.persons:
+                self.last_person[person] = counts["Person"]
             if person:
-                persons.add(person)
+                self.persons.add(person)
         elif element.get("id"):
-            index.staff.add(element.get("id"))
+            self.staff.add(element.get("id"))
+
+
+def build_index(path: Path, cutoff: date) -> SourceIndex:
+    """Read the export once, keeping ids and statuses only."""
+    index = SourceIndex(cutoff)
+    for element in records(path):
+        index.add(element)
     return index
 
 

@@ -1,17 +1,23 @@
-"""The second pass's reading: each Tutoris record element into raw rows per table.
+"""Reading the export: each Tutoris record element into raw rows per table.
 
 `Collector` turns one `MA`, `Person` or `Fall` element into raw texts (in the field
 order of `FIELDS`), kept column by column per intermediate table, with the source keys of the
-Conventions (`P-10023/address/2`, `2020-0456/budget/3/pos/2`, `2020-0456/member/P-10023`)
-and the status that decides exclusion (`LIVE`, `EXPIRED` by retention, `SUPERSEDED` for
-an element that a later one with the same key replaces). Children inherit the status of
-the record they hang on. Converting the texts is the table builders' job.
+Conventions (`P-10023/address/2`, `2020-0456/budget/3/pos/2`, `2020-0456/member/P-10023`).
+In place of the status that decides exclusion, a row holds the position of its record
+(children that of the record they hang on): the status (`LIVE`, `EXPIRED` by retention,
+`SUPERSEDED` for an element that a later one with the same key replaces) is known only
+when the whole file has been read, and `Statuses.resolve` puts it in then. Converting
+the texts is the table builders' job.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import date
 from operator import attrgetter, methodcaller
 from typing import Any
+
+import numpy as np
 
 from nffs_migration.extractors.frames import LIVE, MISSING
 from nffs_migration.extractors.tutoris.index import SUPERSEDED, SourceIndex, case_status
@@ -91,8 +97,8 @@ class Collector:
     collector nothing to scan, where a tuple per row would be looked at again and again.
     """
 
-    def __init__(self, index: SourceIndex) -> None:
-        self.index = index
+    def __init__(self, cutoff: date) -> None:
+        self.cutoff = cutoff
         self.columns: dict[str, tuple[list[Any], ...]] = {
             name: tuple([] for _ in fields) for name, (_, fields) in FIELDS.items()
         }
@@ -104,8 +110,10 @@ class Collector:
             name: tuple(column.extend for column in columns)
             for name, columns in self.columns.items()
         }
-        self.persons_read = 0
-        self.cases_read = 0
+        #: Per `Person` element read, its id; per `Fall`, its number and retention status.
+        self.person_ids: list[str] = []
+        self.case_numbers: list[str] = []
+        self.case_retention: list[int] = []
 
     def pending(self, table: str) -> int:
         """Rows of `table` read and not yet taken."""
@@ -138,16 +146,9 @@ class Collector:
 
     def person(self, element: Any) -> None:
         """A `Person` and its `Adresse` lines."""
-        self.persons_read += 1
-        index = self.index
         person = element.get("id") or ""
-        status = index.person_status(person)
-        superseded = index.superseded_person(person, self.persons_read)
-        winner = person in index.last_person and not superseded
-        if status == LIVE and superseded:
-            status = SUPERSEDED
-        if not person:
-            status = MISSING  # rejected for want of an id: its addresses have no parent
+        status = winner = len(self.person_ids)  # the record's status is decided at the end
+        self.person_ids.append(person)
         values: dict[str, str | None] = {}
         key, parent, state, start, end, line = self._append["addresses"]
         for child in element:
@@ -169,17 +170,12 @@ class Collector:
 
     def case(self, fall: Any) -> None:
         """A `Fall` with everything in it."""
-        self.cases_read += 1
         get = fall.get
         nr = get("nr") or ""
         closed = get("abgeschlossen")
-        status = case_status(closed, self.index.cutoff)
-        superseded = self.index.superseded_case(nr, self.cases_read)
-        winner = nr in self.index.last_case and not superseded
-        if status == LIVE and superseded:
-            status = SUPERSEDED
-        if not nr:
-            status = MISSING  # rejected for want of a number: what it holds has no parent
+        status = winner = len(self.case_numbers)  # the record's status is decided at the end
+        self.case_numbers.append(nr)
+        self.case_retention.append(case_status(closed, self.cutoff))
         row: tuple[Any, ...] = (nr, status, winner, get("typ"), get("eroeffnet"), closed)
         row += (get("abschlussgrund"), get("fallfuehrung"), get("segment"))
         for append, value in zip(self._append["cases"], row, strict=True):
@@ -272,5 +268,62 @@ class Collector:
         subject([_child_text(entry, "Betreff") for entry in items])
         text([_child_text(entry, "Text") for entry in items])
 
+    def statuses(self, index: SourceIndex) -> Statuses:
+        """Each record's status and winner flag, once the whole export has been read.
 
-__all__ = ["FIELDS", "TABLE_ORDER", "Collector"]
+        `LIVE`, `EXPIRED` (by retention; a person with every case of theirs), `SUPERSEDED`
+        for an element that a later one with the same key replaces, `MISSING` without key.
+        """
+        persons = [index.person_status(person) for person in self.person_ids]
+        cases = self.case_retention
+        status = {"person": persons, "case": list(cases)}
+        winner: dict[str, list[bool]] = {"person": [], "case": []}
+        for kind, keys, last, superseded in (
+            ("person", self.person_ids, index.last_person, index.superseded_person),
+            ("case", self.case_numbers, index.last_case, index.superseded_case),
+        ):
+            states, winners = status[kind], winner[kind]
+            for position, key in enumerate(keys):
+                replaced = superseded(key, position + 1)
+                winners.append(key in last and not replaced)
+                if states[position] == LIVE and replaced:
+                    states[position] = SUPERSEDED
+                if not key:
+                    states[position] = MISSING  # rejected for want of a key, with its children
+        return Statuses(
+            {kind: np.asarray(values, dtype=np.int8) for kind, values in status.items()},
+            {kind: np.asarray(values, dtype=bool) for kind, values in winner.items()},
+        )
+
+
+#: The record whose status a table's rows take: their own, or the one they hang on.
+RECORD_OF = {
+    table: "person" if table in ("persons", "addresses") else "case"
+    for table in TABLE_ORDER
+    if table != "staff"
+}
+
+
+@dataclass(frozen=True)
+class Statuses:
+    """Per kind of record (`person`, `case`), the status and winner flag by position."""
+
+    status: dict[str, np.ndarray]
+    winner: dict[str, np.ndarray]
+
+    def resolve(self, table: str, columns: list[Any]) -> list[Any]:
+        """A chunk's columns with the records' positions turned into statuses and flags."""
+        kind = RECORD_OF.get(table)
+        if kind is None:
+            return columns
+        fields = FIELDS[table][1]
+        resolved = list(columns)
+        at = fields.index("status")
+        owners = np.asarray(columns[at], dtype=np.intp)
+        resolved[at] = self.status[kind][owners]
+        if "winner" in fields:
+            resolved[fields.index("winner")] = self.winner[kind][owners]
+        return resolved
+
+
+__all__ = ["FIELDS", "RECORD_OF", "TABLE_ORDER", "Collector", "Statuses"]

@@ -25,8 +25,9 @@ from nffs_migration.extractors.tutoris.rows import FIELDS
 
 SYSTEM = "tutoris"
 _FLAGS = {"winner", "repeated"}
-#: Raw rows of one chunk, column by column in the order of `rows.FIELDS`.
-Columns = list[list[Any]]
+#: Raw rows of one chunk, column by column in the order of `rows.FIELDS`: texts as
+#: lists or Arrow arrays, statuses and flags as lists or NumPy arrays.
+Columns = list[Any]
 
 
 class Work:
