@@ -16,7 +16,6 @@ Every difference is listed; `nffs-migrate reconcile` exits 1 on any.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -98,25 +97,35 @@ def _amount_columns(name: str) -> list[str]:
 
 
 class IdHash:
-    """An order-independent hash of a set of ids: the sum of their BLAKE2b digests mod 2**128.
+    """An order-independent hash of a set of ids: two 64-bit hashes per id, summed mod 2**64.
 
-    Order-independent so that neither side has to sort (database collations differ).
+    128 bits in all. Order-independent so that neither side has to sort (database
+    collations differ); computed column-wise (polars), so that millions of ids take a
+    fraction of a second. Both sides of a reconciliation are hashed in the same process:
+    the value is compared, never stored.
     """
 
+    SEEDS = (0x6E666673, 0x72656373)
+
     def __init__(self) -> None:
-        self.total = 0
+        self.sums = [0, 0]
         self.count = 0
 
-    def add(self, ids: list[str]) -> None:
+    def add(self, ids: pa.Array | pa.ChunkedArray | list[str]) -> None:
         """Add ids to the set."""
-        for value in ids:
-            digest = hashlib.blake2b(value.encode(), digest_size=16).digest()
-            self.total = (self.total + int.from_bytes(digest, "big")) % (1 << 128)
-        self.count += len(ids)
+        import numpy as np
+        import polars as pl
+
+        series = pl.Series("id", ids, dtype=pl.String)
+        for index, seed in enumerate(self.SEEDS):
+            # A sum of uint64 wraps around: it is the sum mod 2**64.
+            total = int(series.hash(seed=seed).to_numpy().sum(dtype=np.uint64))
+            self.sums[index] = (self.sums[index] + total) % (1 << 64)
+        self.count += len(series)
 
     def hexdigest(self) -> str:
         """The hash as hex."""
-        return f"{self.total:032x}"
+        return f"{self.sums[0]:016x}{self.sums[1]:016x}"
 
 
 def reconcile_package(path: Path, target_url: str) -> Reconciliation:
@@ -137,10 +146,9 @@ def reconcile_package(path: Path, target_url: str) -> Reconciliation:
                 sums = dict.fromkeys(amounts, Decimal(0))
                 ids_here: set[str] = set()
                 for chunk in package.iter_batches(name, 200_000):
-                    ids = chunk.column(key).to_pylist()
-                    hashed.add(ids)
+                    hashed.add(chunk.column(key))
                     if batch.kind == "delta":
-                        ids_here.update(ids)
+                        ids_here.update(chunk.column(key).to_pylist())
                     for column in amounts:
                         value = pc.sum(chunk.column(column)).as_py()
                         sums[column] += Decimal(str(value or 0))
@@ -184,20 +192,32 @@ def _target_side(
     """The target's rows of the scope (or those whose `column` is in `only`), streamed."""
     table = _scoped(name, key, column, *amounts)
     where = (table.c.service_id == scope[0]) & (table.c.source_system == scope[1])
+    # Each amount to the centime first, as whole cents (a SQLite target keeps money as
+    # REAL): summed exactly, by the database for a whole scope.
+    cents = [sa.cast(sa.func.round(table.c[a] * 100), sa.BigInteger) for a in amounts]
     hashed = IdHash()
-    sums = dict.fromkeys(amounts, Decimal(0))
-    query = sa.select(table.c[key], table.c[column], *(table.c[a] for a in amounts)).where(where)
-    result = connection.execution_options(stream_results=True, yield_per=100_000).execute(query)
-    for partition in result.partitions():
-        rows = [row for row in partition if only is None or row[1] in only]
-        hashed.add([row[0] for row in rows])
-        for index, amount in enumerate(amounts, start=2):
-            # Each amount to the centime first: a SQLite target keeps money as REAL.
-            sums[amount] += sum(
-                (Decimal(str(row[index])).quantize(CENT) for row in rows if row[index] is not None),
-                Decimal(0),
-            )
-    return Side(hashed.count, {c: v.quantize(CENT) for c, v in sums.items()}, hashed.hexdigest())
+    totals = dict.fromkeys(amounts, 0)
+    if only is None:
+        if amounts:
+            sums = connection.execute(sa.select(*(sa.func.sum(c) for c in cents)).where(where))
+            totals = {a: int(value or 0) for a, value in zip(amounts, sums.one(), strict=True)}
+        ids = sa.select(table.c[key]).where(where)
+        result = connection.execution_options(stream_results=True, yield_per=200_000).execute(ids)
+        for partition in result.scalars().partitions():
+            hashed.add(partition)
+    else:
+        query = sa.select(table.c[key], table.c[column], *cents).where(where)
+        result = connection.execution_options(stream_results=True, yield_per=100_000).execute(query)
+        for partition in result.partitions():
+            rows = [row for row in partition if row[1] in only]
+            hashed.add([row[0] for row in rows])
+            for index, amount in enumerate(amounts, start=2):
+                totals[amount] += sum(row[index] for row in rows if row[index] is not None)
+    return Side(
+        hashed.count,
+        {a: (Decimal(total) / 100).quantize(CENT) for a, total in totals.items()},
+        hashed.hexdigest(),
+    )
 
 
 def _scope_check(

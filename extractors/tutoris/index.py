@@ -15,12 +15,10 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 from nffs_migration.extractors import normalise
 from nffs_migration.extractors.frames import EXPIRED, LIVE
-from nffs_migration.extractors.tutoris.source import records
 
 #: Status of a record that lost against a later element with the same key.
 SUPERSEDED = 3
@@ -104,12 +102,4 @@ class SourceIndex:
             self.staff.add(element.get("id"))
 
 
-def build_index(path: Path, cutoff: date) -> SourceIndex:
-    """Read the export once, keeping ids and statuses only."""
-    index = SourceIndex(cutoff)
-    for element in records(path):
-        index.add(element)
-    return index
-
-
-__all__ = ["SUPERSEDED", "SourceIndex", "build_index", "case_status"]
+__all__ = ["SUPERSEDED", "SourceIndex", "case_status"]
