@@ -122,3 +122,38 @@ def test_the_command_line_starts_without_heavy_imports() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
     )
     assert result.stdout.strip() == "[]"
+
+
+def test_validating_a_small_package_imports_no_orchestration_or_web_stack(
+    tmp_path: Path,
+) -> None:
+    """`validate` runs without Prefect, Dask or the web stack (they cost a second to load)."""
+    import subprocess
+    import sys
+    from datetime import UTC, datetime
+
+    from nffs_migration.intermediate_format import PackageWriter
+
+    with PackageWriter(
+        tmp_path / "p",
+        service_id="0351",
+        source_system="custom",
+        data_as_of=datetime(2026, 1, 1, tzinfo=UTC),
+    ) as writer:
+        writer.account("Klienten", read=3, migrated=2, rejected=1)
+    code = (
+        "import sys\n"
+        "from nffs_migration.cli import main\n"
+        "try:\n"
+        f"    sys.argv = ['nffs-migrate', 'validate', {str(tmp_path / 'p')!r}]\n"
+        "    main()\n"
+        "except SystemExit as exit:\n"
+        "    print('exit', exit.code, file=sys.stderr)\n"
+        "heavy = ('prefect', 'dask', 'distributed', 'fastapi', 'uvicorn', 'starlette')\n"
+        "print(sorted(m for m in heavy if m in sys.modules))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
+    )
+    assert "exit" in result.stderr or (tmp_path / "p" / "reports").exists()
+    assert result.stdout.strip().splitlines()[-1] == "[]", result.stdout
