@@ -84,6 +84,44 @@ def _households(persons: int, member_person: np.ndarray, member_case: np.ndarray
         label = new
 
 
+def _case_bounds(
+    lower: np.ndarray, upper: np.ndarray, member: pd.DataFrame, cases: pa.Table
+) -> pd.DataFrame:
+    """Bounds from the cases: leads born before opening, children on their side of leads.
+
+    A child's exact birth stays on its side of a lead's birth that is not shifted (and
+    the other way round). `member` holds `case_id`, `role`, `who` (the person's
+    position), `birth` (the exact birth, else NaN) and `fixed` (a birth that is not
+    shifted, else NaN). Returns the (child, lead) pairs of the cases.
+    """
+    opened = cases.select(["case_id", "opened_on"]).to_pandas()
+    opened["day"] = _days(cases.column("opened_on"))
+    opened = opened.drop_duplicates("case_id").set_index("case_id")["day"]
+    leads = member[member["role"] == "lead"]
+    lead_opened = leads["case_id"].map(opened).to_numpy(dtype="float64")
+    _bounds(lower, upper, leads["who"].to_numpy(), leads["birth"].to_numpy(), lead_opened, ">=")
+    children = member[member["role"] == "child"]
+    pairs = children.merge(leads, on="case_id", suffixes=("_child", "_lead"))
+    # An exact birth compared with an unshifted one keeps its side of it.
+    _bounds(
+        lower,
+        upper,
+        pairs["who_child"].to_numpy(),
+        pairs["birth_child"].to_numpy(),
+        pairs["fixed_lead"].to_numpy(),
+        "<=",
+    )
+    _bounds(
+        lower,
+        upper,
+        pairs["who_lead"].to_numpy(),
+        pairs["birth_lead"].to_numpy(),
+        pairs["fixed_child"].to_numpy(),
+        ">=",
+    )
+    return pairs
+
+
 def household_offsets(
     key: bytes,
     as_of: date,
@@ -150,35 +188,7 @@ def household_offsets(
     member = member[member["who"] >= 0]
     member["birth"] = member["who"].map(birth_of).to_numpy(dtype="float64")
     member["fixed"] = member["who"].map(fixed_birth).to_numpy(dtype="float64")
-    opened = cases.select(["case_id", "opened_on"]).to_pandas()
-    opened["day"] = _days(cases.column("opened_on"))
-    opened = opened.drop_duplicates("case_id").set_index("case_id")["day"]
-
-    leads = member[member["role"] == "lead"]
-    lead_opened = leads["case_id"].map(opened).to_numpy(dtype="float64")
-    lead_who, lead_birth = leads["who"].to_numpy(), leads["birth"].to_numpy()
-    _bounds(lower, upper, lead_who, lead_birth, lead_opened, ">=")
-
-    children = member[member["role"] == "child"]
-    pairs = children.merge(leads, on="case_id", suffixes=("_child", "_lead"))
-    # An exact birth compared with an unshifted one keeps its side of it.
-    child_who = pairs["who_child"].to_numpy()
-    _bounds(
-        lower,
-        upper,
-        child_who,
-        pairs["birth_child"].to_numpy(),
-        pairs["fixed_lead"].to_numpy(),
-        "<=",
-    )
-    _bounds(
-        lower,
-        upper,
-        pairs["who_lead"].to_numpy(),
-        pairs["birth_lead"].to_numpy(),
-        pairs["fixed_child"].to_numpy(),
-        ">=",
-    )
+    _case_bounds(lower, upper, member, cases)
 
     member_case = pd.factorize(member["case_id"])[0]
     household = _households(count, member["who"].to_numpy(), np.asarray(member_case))
@@ -231,36 +241,7 @@ def birth_offsets(
     member = member[member["who"] >= 0]
     member["birth"] = birth[member["who"].to_numpy()]
     member["fixed"] = fixed[member["who"].to_numpy()]
-    opened = cases.select(["case_id", "opened_on"]).to_pandas()
-    opened["day"] = _days(cases.column("opened_on"))
-    opened = opened.drop_duplicates("case_id").set_index("case_id")["day"]
-    leads = member[member["role"] == "lead"]
-    _bounds(
-        lower,
-        upper,
-        leads["who"].to_numpy(),
-        leads["birth"].to_numpy(),
-        leads["case_id"].map(opened).to_numpy(dtype="float64"),
-        ">=",
-    )
-    children = member[member["role"] == "child"]
-    pairs = children.merge(leads, on="case_id", suffixes=("_child", "_lead"))
-    _bounds(
-        lower,
-        upper,
-        pairs["who_child"].to_numpy(),
-        pairs["birth_child"].to_numpy(),
-        pairs["fixed_lead"].to_numpy(),
-        "<=",
-    )
-    _bounds(
-        lower,
-        upper,
-        pairs["who_lead"].to_numpy(),
-        pairs["birth_lead"].to_numpy(),
-        pairs["fixed_child"].to_numpy(),
-        ">=",
-    )
+    pairs = _case_bounds(lower, upper, member, cases)
     close = (pairs["birth_child"] - pairs["birth_lead"]).abs() <= 2 * MAX_SHIFT_DAYS
     for column in ("who_child", "who_lead"):
         pinned = pairs.loc[close.fillna(False).to_numpy(dtype=bool), column].to_numpy()
