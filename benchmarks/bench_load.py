@@ -1,31 +1,37 @@
 """Loader throughput: `load_package` against a bare COPY (PostgreSQL) and executemany (SQLite).
 
-Builds once (cached in `<cache>/load-<rows>/`, rebuilt if incomplete) a synthetic but
-valid package of N rows in total (default 5 million) with `PackageWriter`, generated
+Builds once (cached in `<cache>/load-<rows>-docs/`, rebuilt if incomplete) a synthetic
+but valid package of N rows in total (default 5 million) with `PackageWriter`, generated
 vectorised chunk by chunk in the proportions of the sample generator's packages: per case
 2 persons, 3 addresses, 2 members, 18 monthly budgets of 5 items, 50 payments,
 19 journal entries and a measure for protection cases; about one staff member per 60
-cases; no documents (the benchmark is about rows). Ids and references are valid
-(`0942:klibnet:<key>`), codes come from the code lists, AHVN13 carry their check digit,
-dates are consistent, so validation finds no error.
+cases; 0 to 4 documents per case, 2 on average (a real package of 5,000 cases had 9,943),
+each a PDF header and random bytes of 2 to 100 KiB (log-uniform: many small letters, some
+scans), from the seed, stored with `PackageWriter.add_document`. Ids and references are
+valid (`0942:klibnet:<key>`), codes come from the code lists, AHVN13 carry their check
+digit, dates are consistent, so validation finds no error.
 
 Then, each contender in its own process (peak RSS per contender), on a fresh database
 per contender (`nffs_bench_<uuid>` on PostgreSQL, dropped afterwards; a file in a
 temporary folder for SQLite), every target created with `init_target`:
 
-- ours: `load_package(path, url, validate=False)`: checksums, staging, set-based
-  upserts, removal of rows the package no longer holds, deferred foreign keys, load
-  log; one transaction. Its phases are timed by wrapping the stager's methods.
+- ours: `load_package(path, url, validate=False)`: checksums, the documents into an
+  empty documents store, staging, set-based upserts, removal of rows the package no
+  longer holds, deferred foreign keys, load log; one transaction. Its phases are timed
+  by wrapping the stager's methods (and `_store_documents`).
 - ours, update: the same load again on the target that already holds the package, its
   load-log row deleted and every row's source key changed in the target (then VACUUM
   ANALYZE on PostgreSQL): every row differs, so every row is an update (the loader
-  leaves a row it holds unchanged as it is).
+  leaves a row it holds unchanged as it is). The documents store is the first load's,
+  which holds every document already (as it would for a delta).
 - bare, PostgreSQL: per table one `COPY table FROM STDIN (FORMAT csv)` through psycopg,
   fed by `pyarrow.csv.write_csv` of the Parquet batches; no staging, no upsert, one
-  transaction (foreign keys still checked at commit: same schema).
+  transaction (foreign keys still checked at commit: same schema); then every document
+  file copied into a folder (`shutil.copyfile` per file, one `syncfs`), timed apart and
+  added to the COPY time.
 - bare, SQLite: `executemany` of the same rows, converted as the loader converts them,
   in batches of 100,000 straight into the target tables, one transaction, with the
-  loader's pragmas.
+  loader's pragmas; then the same document copy.
 
 `validate` (in its own process) times `validate_package(path, write=False)`; the
 "incl. validation" figures add it to the load, which is what `load` costs on a package
@@ -40,6 +46,7 @@ timing.
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
 import resource
@@ -104,7 +111,10 @@ BUDGETS = 18
 ITEMS = 5  # per budget
 PAYMENTS = 50
 JOURNAL = 19
-PER_CASE = 2 + 3 + 2 + BUDGETS + BUDGETS * ITEMS + PAYMENTS + JOURNAL
+#: Documents per case: 0 to 4, 2 on average; sizes log-uniform between these bounds.
+DOCUMENTS_P = (0.1, 0.2, 0.4, 0.2, 0.1)
+DOCUMENT_BYTES = (2 * 1024, 100 * 1024)
+PER_CASE = 2 + 3 + 2 + BUDGETS + BUDGETS * ITEMS + PAYMENTS + JOURNAL + 2
 CASES_PER_CHUNK = 5_000
 CASES_PER_STAFF = 60
 SOURCE_TABLES = {
@@ -142,6 +152,11 @@ ITEM_CENTS = ((1000_00, 2300_00), (700_00, 2200_00), (80_00, 300_00), (250_00, 6
 PAYMENT_CATEGORIES = ("GBL", "MIETE", "NK", "KVG", "SIL", "EFB")
 LEGAL_BASIS = {2: ("ZGB 307", "ZGB 308", "ZGB 310"), 3: ("ZGB 393", "ZGB 394", "ZGB 398")}
 check_codes(ITEM_POSITIONS + INCOMES + PAYMENT_CATEGORIES, "budget_position")
+DOC_TYPES = check_codes(("decision", "report", "letter", "receipt", "contract"), "doc_type")
+DOC_TYPES_P = (0.25, 0.2, 0.3, 0.2, 0.05)
+DOC_TITLES = ("Verfügung", "Bericht", "Brief", "Beleg", "Vertrag")
+#: Stores a document's bytes under a name in the package and returns (file, sha256, size).
+AddDocument = Callable[[str, bytes], tuple[str, str, int]]
 
 
 # --------------------------------------------------------------------------------------
@@ -162,7 +177,9 @@ def organisation_table() -> pa.Table:
     )
 
 
-def chunk_tables(first: int, n: int, staff: int, seed: int) -> Iterator[tuple[str, pa.Table]]:
+def chunk_tables(
+    first: int, n: int, staff: int, seed: int, add_document: AddDocument
+) -> Iterator[tuple[str, pa.Table]]:
     """The rows of cases first+1 .. first+n and everything that hangs off them."""
     rng = np.random.default_rng([seed, first])
     case_no = np.arange(first + 1, first + n + 1)
@@ -426,6 +443,52 @@ def chunk_tables(first: int, n: int, staff: int, seed: int) -> Iterator[tuple[st
         ),
     )
 
+    # documents: 0 to 4 per case, made between opening and closing (or the data's date),
+    # their bytes from a generator of their own (the other tables do not depend on them)
+    per_case = rng.choice(len(DOCUMENTS_P), n, p=DOCUMENTS_P)
+    dn = int(per_case.sum())
+    document_case = np.repeat(case_no, per_case)
+    slot = np.arange(dn) - np.repeat(np.cumsum(per_case) - per_case, per_case)
+    document_key = join(text(document_case), "/D", text(slot + 1))
+    made = np.repeat(opened, per_case) + (
+        rng.random(dn) * np.repeat(end_day - opened, per_case)
+    ).astype(np.int64)
+    kind = rng.choice(len(DOC_TYPES), dn, p=DOC_TYPES_P)
+    low, high = np.log(DOCUMENT_BYTES[0]), np.log(DOCUMENT_BYTES[1])
+    sizes = np.exp(rng.uniform(low, high, dn)).astype(np.int64)
+    content = np.random.default_rng([seed, first, 1])
+    header = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n"
+    stored = [
+        add_document(
+            f"{case // 1000}/{case}-{number}.pdf",
+            header + content.bytes(size - len(header)),
+        )
+        for case, number, size in zip(
+            document_case.tolist(), (slot + 1).tolist(), sizes.tolist(), strict=True
+        )
+    ]
+    yield (
+        "documents",
+        table(
+            "documents",
+            {
+                "document_id": record_ids(document_key),
+                **lineage(document_key),
+                "case_id": record_ids(text(document_case)),
+                "person_id": record_ids(join("P", text(np.repeat(lead_person, per_case)))),
+                "title": pick(DOC_TITLES, kind),
+                "doc_type": pick(DOC_TYPES, kind),
+                "created_at": pa.array(
+                    made * DAY_US + rng.integers(7, 18, dn) * 3_600_000_000, pa.timestamp("us")
+                ),
+                "file": pa.array([s[0] for s in stored], pa.string()),
+                "media_type": pa.array(np.full(dn, "application/pdf"), pa.string()),
+                "size_bytes": pa.array([s[2] for s in stored], pa.int64()),
+                "sha256": pa.array([s[1] for s in stored], pa.string()),
+            },
+        ),
+    )
+
 
 def build(path: Path, rows: int, seed: int = 11) -> dict[str, Any]:
     """Write the package of about `rows` rows; return what was written."""
@@ -440,6 +503,7 @@ def build(path: Path, rows: int, seed: int = 11) -> dict[str, Any]:
     staff = max(10, cases // CASES_PER_STAFF)
     counts = dict.fromkeys(TABLES, 0)
     started = time.perf_counter()
+    documents = {"count": 0, "bytes": 0}
     with PackageWriter(
         path,
         service_id=SERVICE,
@@ -454,9 +518,16 @@ def build(path: Path, rows: int, seed: int = 11) -> dict[str, Any]:
         ):
             writer.write(name, chunk)
             counts[name] += chunk.num_rows
+
+        def add_document(name: str, content: bytes) -> tuple[str, str, int]:
+            stored = writer.add_document(name, io.BytesIO(content))
+            documents["count"] += 1
+            documents["bytes"] += stored.size_bytes
+            return stored.file, stored.sha256, stored.size_bytes
+
         for first in range(0, cases, CASES_PER_CHUNK):
             n = min(CASES_PER_CHUNK, cases - first)
-            for name, chunk in chunk_tables(first, n, staff, seed):
+            for name, chunk in chunk_tables(first, n, staff, seed, add_document):
                 writer.write(name, chunk)
                 counts[name] += chunk.num_rows
             print(f"\r  building: {first + n:,} of {cases:,} cases", end="", file=sys.stderr)
@@ -468,6 +539,7 @@ def build(path: Path, rows: int, seed: int = 11) -> dict[str, Any]:
         "rows": sum(counts.values()),
         "tables": counts,
         "cases": cases,
+        "documents": documents,
         "seconds": time.perf_counter() - started,
         "bytes": size,
     }
@@ -475,7 +547,7 @@ def build(path: Path, rows: int, seed: int = 11) -> dict[str, Any]:
 
 def package_dir(cache: Path, rows: int) -> tuple[Path, dict[str, Any]]:
     """The cached package of `rows` rows, built when missing or incomplete."""
-    folder = cache / f"load-{rows}"
+    folder = cache / f"load-{rows}-docs"
     package = folder / "package"
     info = folder / "build.json"
     if not (info.exists() and (package / "manifest.json").exists()):
@@ -612,6 +684,7 @@ def run_ours(path: Path, url: str, store: Path) -> dict[str, Any]:
         subclass.stage = _timed_per_table(phases, "stage", subclass.stage)
     Package.iter_batches = _timed_batches(phases, Package.iter_batches)
     load_module.open_package = _timed(phases, "open", load_module.open_package)
+    load_module._store_documents = _timed(phases, "documents", load_module._store_documents)
     load_module._load_tables = _timed(phases, "transaction", load_module._load_tables)
     _time_statements(phases)
     SERVER_CPU.clear()  # init_target's backend is not part of the load
@@ -631,6 +704,7 @@ def run_ours(path: Path, url: str, store: Path) -> dict[str, Any]:
         "updated": sum(counts["updated"] for counts in result.rows.values()),
         "deleted": sum(counts.get("deleted", 0) for counts in result.rows.values()),
         "already_loaded": result.already_loaded,
+        "documents_new": result.documents_new,
         "phases": phases,
     }
 
@@ -641,6 +715,31 @@ def _parquet_batches(path: Path, name: str) -> Iterator[pa.Table]:
     parquet = pq.ParquetFile(path / "tables" / f"{name}.parquet")
     for batch in parquet.iter_batches(batch_size=BATCH_ROWS):
         yield pa.Table.from_batches([batch])
+
+
+def copy_documents(path: Path, folder: Path) -> dict[str, Any]:
+    """The bare document copy: `shutil.copyfile` of every document file, then one syncfs."""
+    import pyarrow.parquet as pq
+
+    from nffs_migration.intermediate_format.writer import _fsync_tree
+
+    files = pq.read_table(path / "tables" / "documents.parquet", columns=["file"])
+    started = time.perf_counter()
+    made: set[Path] = set()
+    for file in files.column("file").to_pylist():
+        target = folder / file
+        if target.parent not in made:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            made.add(target.parent)
+        shutil.copyfile(path / file, target)
+    copied = time.perf_counter()
+    _fsync_tree(folder)
+    finished = time.perf_counter()
+    return {
+        "documents_seconds": finished - started,
+        "documents_sync_seconds": finished - copied,
+        "documents": len(files),
+    }
 
 
 def run_bare_postgres(path: Path, url: str) -> dict[str, Any]:
@@ -744,7 +843,18 @@ def run_validate(path: Path) -> dict[str, Any]:
     }
 
 
-def child(mode: str, path: Path, url: str, profile: Path | None) -> None:
+def bare_with_documents(
+    bare: Callable[[Path, str], dict[str, Any]], path: Path, url: str, folder: Path
+) -> dict[str, Any]:
+    """A bare load of the rows, then the bare document copy; `seconds` is both."""
+    result = bare(path, url)
+    result["copy_seconds"] = result["seconds"]
+    result.update(copy_documents(path, folder))
+    result["seconds"] = result["copy_seconds"] + result["documents_seconds"]
+    return result
+
+
+def child(mode: str, path: Path, url: str, profile: Path | None, store: Path | None) -> None:
     if url.startswith("postgresql"):
         _watch_backends()
     cpu = time.process_time()
@@ -752,11 +862,12 @@ def child(mode: str, path: Path, url: str, profile: Path | None) -> None:
         if mode == "validate":
             function: Callable[[], dict[str, Any]] = lambda: run_validate(path)  # noqa: E731
         elif mode == "ours":
-            function = lambda: run_ours(path, url, Path(tmp) / "documents")  # noqa: E731
-        elif url.startswith("sqlite"):
-            function = lambda: run_bare_sqlite(path, url)  # noqa: E731
+            documents = store or Path(tmp) / "documents"
+            function = lambda: run_ours(path, url, documents)  # noqa: E731
         else:
-            function = lambda: run_bare_postgres(path, url)  # noqa: E731
+            bare = run_bare_sqlite if url.startswith("sqlite") else run_bare_postgres
+            folder = Path(tmp) / "documents"
+            function = lambda: bare_with_documents(bare, path, url, folder)  # noqa: E731
         if profile is None:
             result = function()
         else:
@@ -779,7 +890,12 @@ def child(mode: str, path: Path, url: str, profile: Path | None) -> None:
 
 
 def run_child(
-    mode: str, path: Path, url: str, profile: Path | None = None, label: str = ""
+    mode: str,
+    path: Path,
+    url: str,
+    profile: Path | None = None,
+    label: str = "",
+    store: Path | None = None,
 ) -> dict[str, Any]:
     arguments = [
         sys.executable,
@@ -793,6 +909,8 @@ def run_child(
     ]
     if profile is not None:
         arguments += ["--profile-to", str(profile)]
+    if store is not None:
+        arguments += ["--store", str(store)]
     load = os.getloadavg()[0]
     print(f"  running {label or mode} (load average {load:.1f}) ...", file=sys.stderr, flush=True)
     completed = subprocess.run(arguments, capture_output=True, text=True, check=False)
@@ -909,8 +1027,9 @@ def bench_database(
         results["bare"] = run_child("bare", path, bare, profile("bare"), f"{kind} bare")
         results["bare"]["count"] = _count(bare)
         ours = target("ours")
+        store = work / f"documents-{uuid.uuid4().hex[:10]}"
         settle(ours)
-        results["ours"] = run_child("ours", path, ours, profile("ours"), f"{kind} ours")
+        results["ours"] = run_child("ours", path, ours, profile("ours"), f"{kind} ours", store)
         results["ours"]["count"] = _count(ours)
         # Every row of the target made to differ from the package (its source key), so
         # that the second load must rewrite every row: the loader leaves unchanged rows be.
@@ -928,15 +1047,14 @@ def bench_database(
                     connection.execute(statement)
         settle(ours, analyse=True)
         results["update"] = run_child(
-            "ours", path, ours, profile("update"), f"{kind} ours, every row an update"
+            "ours", path, ours, profile("update"), f"{kind} ours, every row an update", store
         )
         results["update"]["count"] = _count(ours)
     finally:
         if postgres is not None:
             postgres.drop_all()
-        else:
-            for folder in work.iterdir():
-                shutil.rmtree(folder, ignore_errors=True)
+        for folder in work.iterdir():
+            shutil.rmtree(folder, ignore_errors=True)
     return results
 
 
@@ -970,7 +1088,7 @@ def _cpu(result: dict[str, Any]) -> float:
 
 def _phases(result: dict[str, Any]) -> list[str]:
     phases = result.get("phases", {})
-    main = ("open", "read", "create", "stage", "upsert", "delete", "commit")
+    main = ("open", "documents", "read", "create", "stage", "upsert", "delete", "commit")
     shown = ", ".join(f"{k} {phases[k]:.1f}" for k in main if k in phases)
     lines = [f"      phases (s): {shown}"]
     statements = sorted(
@@ -995,7 +1113,11 @@ def _phases(result: dict[str, Any]) -> list[str]:
 def report(info: dict[str, Any], results: dict[str, Any]) -> None:
     rows = info["rows"]
     tables = ", ".join(f"{n} {c:,}" for n, c in info["tables"].items() if c)
-    print(f"package: {rows:,} rows in {len(TABLES)} tables ({tables}), no documents")
+    documents = info.get("documents", {"count": 0, "bytes": 0})
+    print(
+        f"package: {rows:,} rows in {len(TABLES)} tables ({tables}), "
+        f"{documents['count']:,} document files ({documents['bytes'] / 2**20:,.0f} MiB)"
+    )
     print(
         f"{os.cpu_count()} cores; CPU = client (+ PostgreSQL backend) seconds; "
         "load = 1-minute load average before/after"
@@ -1016,15 +1138,29 @@ def report(info: dict[str, Any], results: dict[str, Any]) -> None:
         if not figures:
             continue
         bare_name = "bare COPY" if kind == "postgres" else "bare executemany"
+        bare_name += " + documents"
         print(f"{label}:")
         bare, ours, update = figures["bare"], figures["ours"], figures["update"]
-        print(_line(bare_name, bare, rows, f"  (commit {bare['commit_seconds']:.1f} s)"))
+        print(
+            _line(
+                bare_name,
+                bare,
+                rows,
+                f"  (rows {bare['copy_seconds']:.1f} s of which commit "
+                f"{bare['commit_seconds']:.1f} s; documents {bare['documents_seconds']:.1f} s "
+                f"of which syncfs {bare['documents_sync_seconds']:.1f} s)",
+            )
+        )
         print(
             _line("ours: load_package", ours, rows, f"  (init_target {ours['init_seconds']:.1f} s)")
         )
         print("\n".join(_phases(ours)))
         print(_line("ours, every row an update", update, rows))
         print("\n".join(_phases(update)))
+        print(
+            f"  every row an update / first load: {update['seconds'] / ours['seconds']:.2f}x "
+            f"the time (target: within 1.3x), {_cpu(update) / _cpu(ours):.2f}x the CPU"
+        )
         if validation:
             total = ours["seconds"] + validation["seconds"]
             print(f"  {'ours incl. validation':27} {total:7.1f} s {rows / total:>9,.0f} rows/s")
@@ -1037,7 +1173,8 @@ def report(info: dict[str, Any], results: dict[str, Any]) -> None:
         print(
             f"  rows in the target: bare {bare['count']:,}; ours {ours['count']:,} "
             f"({ours['inserted']:,} inserted); again {update['count']:,} "
-            f"({update['updated']:,} updated)"
+            f"({update['updated']:,} updated); documents stored: "
+            f"{ours['documents_new']:,}, again {update['documents_new']:,}"
         )
 
 
@@ -1050,7 +1187,7 @@ def main() -> None:
     parser.add_argument("--only", default="validate,postgres,sqlite")
     parser.add_argument("--pg-url", default=os.environ.get("NFFS_BENCH_POSTGRES", DEFAULT_PG))
     parser.add_argument(
-        "--profile", action="store_true", help="cProfile every load into <cache>/load-<rows>/"
+        "--profile", action="store_true", help="cProfile every load into <cache>/load-<rows>-docs/"
     )
     parser.add_argument(
         "--repeat", type=int, default=1, help="run every load N times, keep the fastest"
@@ -1060,9 +1197,10 @@ def main() -> None:
     parser.add_argument("--package", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--target", default="", help=argparse.SUPPRESS)
     parser.add_argument("--profile-to", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--store", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        child(args.child, args.package, args.target, args.profile_to)
+        child(args.child, args.package, args.target, args.profile_to, args.store)
         return
     only = {part.strip() for part in args.only.split(",") if part.strip()}
     path, info = package_dir(args.cache, args.rows)

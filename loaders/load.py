@@ -151,11 +151,12 @@ def _log_values(
 
 
 def _store_documents(package: Package, store: DocumentStore) -> int:
-    documents = package.table("documents").select(["file", "sha256"]).to_pylist()
-    new = 0
-    for row in documents:
-        _, created = store.put(package.document_path(row["file"]), row["sha256"])
-        new += created
+    documents = package.table("documents").select(["file", "sha256"])
+    # Every path is checked before anything is copied; the copies run on a few threads.
+    files = documents.column("file").to_pylist()
+    checksums = documents.column("sha256").to_pylist()
+    items = [(package.document_path(f), sha256) for f, sha256 in zip(files, checksums, strict=True)]
+    new = store.put_many(items)
     if new:
         sync(store.root)  # documents are durable before the rows that name them commit
     return new
