@@ -23,6 +23,9 @@ loaded is not loaded again. Everything else happens in one transaction:
 4. the load log records the package, its checksum, the counts, the outcome and its place
    in the scope's chain; a final batch records the scope's cutover (`chain.py`).
 
+Meanwhile a thread stores the package's documents (`documents.py`): they are durable
+before the transaction commits, and a document that fails its checksum rolls it back.
+
 Before anything is written, the scope's chain is checked (`chain.guard`): batches load in
 order, a delta needs a full batch before it, the final batch must be fresh, and a scope
 that is cut over takes no more loads until it is reopened. Foreign keys are checked at
@@ -36,6 +39,7 @@ import io
 import json
 import os
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -200,10 +204,17 @@ def load_package(
                     return LoadResult(manifest.package_id, already_loaded=True)
                 guard(connection, manifest, max_age=max_age)
             store = DocumentStore(documents_store or default_store(target_url))
-            new_documents = _store_documents(package, store)
             started = datetime.now(UTC)
+            # The documents are stored while the rows load (on the database's side, most
+            # of it) and are durable before the transaction commits; a document that
+            # fails its checksum rolls the rows back.
+            documents = ThreadPoolExecutor(max_workers=1, thread_name_prefix="documents")
+            stored = documents.submit(_store_documents, package, store)
             try:
-                rows = _load_tables(engine, package, progress, max_age=max_age, by=by)
+                rows = _load_tables(
+                    engine, package, progress, max_age=max_age, by=by, before_commit=stored.result
+                )
+                new_documents = stored.result()
             except sa.exc.OperationalError as exc:
                 _log(
                     engine,
@@ -229,6 +240,8 @@ def load_package(
                 raise LoadError(
                     f"loading {manifest.package_id} failed: {message}; nothing was loaded"
                 ) from None
+            finally:
+                documents.shutdown(wait=True)
             return LoadResult(
                 manifest.package_id,
                 rows=rows,
@@ -260,6 +273,7 @@ def _load_tables(
     *,
     max_age: timedelta | None,
     by: str | None,
+    before_commit: Callable[[], object] | None = None,
 ) -> dict[str, dict[str, int]]:
     manifest = package.manifest
     scope = (manifest.service_id, manifest.source_system)
@@ -325,6 +339,8 @@ def _load_tables(
         )
         if manifest.batch.final:
             cut_over(connection, manifest, by)
+        if before_commit is not None:
+            before_commit()  # raising here rolls the transaction back
     return counts
 
 
