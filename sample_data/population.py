@@ -245,8 +245,11 @@ class Population:
         for person in group.persons:
             moments = [latest_case.get(person.no, person.created.date())]
             moments += [a.valid_from for a in person.addresses if a.valid_from <= self.today]
-            person.modified = datetime.combine(max(moments), datetime.min.time()) + timedelta(
-                hours=11
+            # Never after the source's own moment: a change stamped later would fall
+            # behind the next delta's high-water mark.
+            person.modified = min(
+                datetime.combine(max(moments), datetime.min.time()) + timedelta(hours=11),
+                self.as_of,
             )
         for item in group.cases:
             if item.expired:
@@ -455,10 +458,14 @@ class Population:
         else:
             staff = rng.choice(self.all_workers).no
         reason = weighted(rng, CLOSING) if closed else None
-        modified = datetime.combine(
-            closed or min(self.today, opened + timedelta(days=rng.randint(0, 400))),
-            datetime.min.time(),
-        ) + timedelta(hours=rng.randint(8, 17))
+        modified = min(
+            datetime.combine(
+                closed or min(self.today, opened + timedelta(days=rng.randint(0, 400))),
+                datetime.min.time(),
+            )
+            + timedelta(hours=rng.randint(8, 17)),
+            self.as_of,
+        )
         case = Case(
             number,
             domain,
@@ -730,8 +737,9 @@ class Population:
         for doc_type, day in plan:
             if day > end:
                 continue
-            created = datetime.combine(day, datetime.min.time()) + timedelta(
-                hours=rng.randint(8, 17)
+            created = min(
+                datetime.combine(day, datetime.min.time()) + timedelta(hours=rng.randint(8, 17)),
+                self.as_of,
             )
             if doc_type == "id_document":
                 extension, media, header = "jpg", "image/jpeg", b"\xff\xd8\xff\xe0\x00\x10JFIF\x00"

@@ -101,3 +101,30 @@ def test_committed_examples_are_what_the_generator_writes(tmp_path: Path) -> Non
         assert _content(tmp_path / system) == _content(EXAMPLES / system), (
             f"sample_data/examples/{system} is stale: python -m nffs_migration.sample_data.examples"
         )
+
+
+@pytest.mark.parametrize(
+    ("system", "database"), [("klibnet", "klibnet.sqlite"), ("kiss", "kiss.sqlite")]
+)
+def test_no_change_is_stamped_after_the_source_moment(
+    system: str, database: str, tmp_path: Path
+) -> None:
+    """A source generated early in the day holds no change stamped later that day: such a
+    stamp would fall behind the next delta's high-water mark (the demo lost a new person
+    that way when it ran before 17:00)."""
+    import sqlite3
+    from datetime import datetime
+
+    as_of = datetime(2026, 3, 14, 1, 30)  # noqa: DTZ001 - local time, as the sources keep it
+    generate(system, tmp_path / system, cases=120, seed=5, as_of=as_of)
+    connection = sqlite3.connect(tmp_path / system / database)
+    checked = 0
+    for (table,) in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'"):
+        for row in connection.execute(f"PRAGMA table_info({table})"):
+            column = row[1]
+            if column in ("MutDatum", "Modified"):
+                latest = connection.execute(f"SELECT max({column}) FROM {table}").fetchone()[0]
+                checked += 1
+                assert latest is None or latest[:19] <= as_of.isoformat(sep=" "), (table, latest)
+    connection.close()
+    assert checked >= 5
