@@ -664,28 +664,47 @@ def _time_statements(phases: dict[str, float]) -> None:
     sa.event.listen(sa.engine.Engine, "after_cursor_execute", after)
 
 
-def run_ours(path: Path, url: str, store: Path) -> dict[str, Any]:
-    """`load_package(validate=False)`, its phases timed by wrapping the stager's methods."""
-    from nffs_migration.intermediate_format.reader import Package
+def fresh_target(url: str) -> float:
+    """Create the target's tables (`init_target`); returns the seconds it took."""
     from nffs_migration.loaders import create_target_engine, init_target
-    from nffs_migration.loaders import load as load_module
 
     engine = create_target_engine(url)
     started = time.perf_counter()
     init_target(engine)
-    init_seconds = time.perf_counter() - started
+    seconds = time.perf_counter() - started
     engine.dispose()
-    phases: dict[str, float] = {}
+    return seconds
+
+
+def instrument_load(phases: dict[str, float]) -> None:
+    """Time the loader's phases into `phases` by wrapping its functions (in a child).
+
+    Documents are stored on their own thread during the transaction: "documents"
+    overlaps "transaction".
+    """
+    from nffs_migration.intermediate_format.reader import Package
+    from nffs_migration.loaders import load as load_module
+
     stager = load_module._Stager
-    for method, label in (("create", "create"), ("upsert", "upsert")):
-        setattr(stager, method, _timed_per_table(phases, label, getattr(stager, method)))
+    for method in ("create", "upsert"):
+        setattr(stager, method, _timed_per_table(phases, method, getattr(stager, method)))
     stager.delete_missing = _timed_per_table(phases, "delete", stager.delete_missing)
     for subclass in (load_module.PostgresStager, load_module.SqliteStager):
         subclass.stage = _timed_per_table(phases, "stage", subclass.stage)
     Package.iter_batches = _timed_batches(phases, Package.iter_batches)
     load_module.open_package = _timed(phases, "open", load_module.open_package)
+    load_module._validated = _timed(phases, "gate", load_module._validated)
     load_module._store_documents = _timed(phases, "documents", load_module._store_documents)
     load_module._load_tables = _timed(phases, "transaction", load_module._load_tables)
+
+
+def run_ours(path: Path, url: str, store: Path) -> dict[str, Any]:
+    """`load_package(validate=False)`, its phases timed by wrapping the stager's methods."""
+    from nffs_migration.loaders import load as load_module
+
+    init_seconds = fresh_target(url)
+    phases: dict[str, float] = {}
+    instrument_load(phases)
     _time_statements(phases)
     SERVER_CPU.clear()  # init_target's backend is not part of the load
     cpu = time.process_time()
