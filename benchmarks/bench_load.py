@@ -592,18 +592,20 @@ def _timed_per_table(phases: dict[str, float], label: str, function: Callable[..
     return wrapper
 
 
-def _timed_batches(phases: dict[str, float], function: Callable[..., Any]) -> Any:
-    def wrapper(self: Any, name: str, *args: Any, **kwargs: Any) -> Iterator[pa.Table]:
-        iterator = function(self, name, *args, **kwargs)
+def _timed_next(phases: dict[str, float], label: str, function: Callable[..., Any]) -> Any:
+    """Time each `next` of the iterator `function` returns, into `phases[label]`."""
+
+    def wrapper(*args: Any, **kwargs: Any) -> Iterator[Any]:
+        iterator = function(*args, **kwargs)
         while True:
             started = time.perf_counter()
             try:
-                batch = next(iterator)
+                item = next(iterator)
             except StopIteration:
                 return
             finally:
-                phases["read"] = phases.get("read", 0.0) + time.perf_counter() - started
-            yield batch
+                phases[label] = phases.get(label, 0.0) + time.perf_counter() - started
+            yield item
 
     return wrapper
 
@@ -690,8 +692,14 @@ def instrument_load(phases: dict[str, float]) -> None:
         setattr(stager, method, _timed_per_table(phases, method, getattr(stager, method)))
     stager.delete_missing = _timed_per_table(phases, "delete", stager.delete_missing)
     for subclass in (load_module.PostgresStager, load_module.SqliteStager):
-        subclass.stage = _timed_per_table(phases, "stage", subclass.stage)
-    Package.iter_batches = _timed_batches(phases, Package.iter_batches)
+        # "stage" is the database's side (COPY, executemany); the batches are read and
+        # encoded ahead on a thread, overlapping it ("read", "encode").
+        subclass.write = _timed_per_table(phases, "stage", subclass.write)
+        subclass.encode = _timed_per_table(phases, "encode ahead", subclass.encode)
+    # Batches are read and encoded on a thread ahead of the COPY ("read ahead", "encode
+    # ahead", overlapping it); "read" is the time the load waits for them.
+    Package.iter_batches = _timed_next(phases, "read ahead", Package.iter_batches)
+    load_module._ahead = _timed_next(phases, "read", load_module._ahead)
     load_module.open_package = _timed(phases, "open", load_module.open_package)
     load_module._validated = _timed(phases, "gate", load_module._validated)
     load_module._store_documents = _timed(phases, "documents", load_module._store_documents)
@@ -1107,7 +1115,18 @@ def _cpu(result: dict[str, Any]) -> float:
 
 def _phases(result: dict[str, Any]) -> list[str]:
     phases = result.get("phases", {})
-    main = ("open", "documents", "read", "create", "stage", "upsert", "delete", "commit")
+    main = (
+        "open",
+        "documents",
+        "read ahead",
+        "encode ahead",
+        "read",
+        "create",
+        "stage",
+        "upsert",
+        "delete",
+        "commit",
+    )
     shown = ", ".join(f"{k} {phases[k]:.1f}" for k in main if k in phases)
     lines = [f"      phases (s): {shown}"]
     statements = sorted(

@@ -38,6 +38,9 @@ from nffs_migration.intermediate_format.safepath import (
 )
 from nffs_migration.intermediate_format.writer import sha256_file
 
+#: Where a package keeps its document files (`documents.file` names them).
+DOCUMENTS_FOLDER = "documents/"
+
 _CHUNK = 1024 * 1024
 #: A zip whose entries would unpack to more than this is refused (zip bombs).
 MAX_UNPACKED_BYTES = 1 << 40
@@ -307,12 +310,16 @@ def _walk(base: str, name: str) -> dict[str, int]:
     return present
 
 
-def verify(root: Path, manifest: Manifest, name: str) -> None:
+def verify(root: Path, manifest: Manifest, name: str, *, hash_documents: bool = True) -> None:
     """Check every file against the manifest; raise PackageError naming the first bad file.
 
     The folder is walked once; a link anywhere is refused (so no path needs resolving),
     then every listed file is checked for presence, size and SHA-256. (Hashing on
     threads was slower: most files are documents of a few kilobytes.)
+
+    With `hash_documents=False` the files under `documents/` are checked for presence
+    and size only: for a reader that hashes each document anyway as it copies it (the
+    loader's documents store, which refuses a copy whose SHA-256 differs).
     """
     base = str(root)
     present = _walk(base, name)
@@ -325,9 +332,9 @@ def verify(root: Path, manifest: Manifest, name: str) -> None:
             ) from None
         if safe != relative or relative not in present:
             raise PackageError(f"{name}: {relative} is missing", file=relative)
-        if (
-            present[relative] != entry.bytes
-            or sha256_file(os.path.join(base, relative)) != entry.sha256
+        if present[relative] != entry.bytes or (
+            (hash_documents or not relative.startswith(DOCUMENTS_FOLDER))
+            and sha256_file(os.path.join(base, relative)) != entry.sha256
         ):
             raise PackageError(
                 f"{name}: {relative} does not match its checksum (changed or damaged)",
@@ -350,8 +357,13 @@ def verify(root: Path, manifest: Manifest, name: str) -> None:
             )
 
 
-def open_package(path: Path | str, *, verify_checksums: bool = True) -> Package:
+def open_package(
+    path: Path | str, *, verify_checksums: bool = True, hash_documents: bool = True
+) -> Package:
     """Open a package (folder or .zip), verify it and return it for reading.
+
+    `hash_documents=False` checks the documents' presence and size but leaves their
+    SHA-256 to the reader that copies them (see `verify`).
 
     Raises:
         PackageError: The package is unreadable, incomplete, tampered with or of an
@@ -374,7 +386,7 @@ def open_package(path: Path | str, *, verify_checksums: bool = True) -> Package:
     try:
         manifest = _read_manifest(root, origin.name)
         if verify_checksums:
-            verify(root, manifest, origin.name)
+            verify(root, manifest, origin.name, hash_documents=hash_documents)
     except BaseException:
         if tempdir is not None:
             shutil.rmtree(tempdir, ignore_errors=True)

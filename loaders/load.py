@@ -38,13 +38,15 @@ from __future__ import annotations
 import io
 import json
 import os
+import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from queue import Full, Queue
+from typing import Any, TypeVar
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -69,6 +71,7 @@ from nffs_migration.log import get_logger
 log = get_logger(__name__)
 
 BATCH_ROWS = 100_000
+T = TypeVar("T")
 #: progress(table, rows loaded so far in this table)
 Progress = Callable[[str, int], None]
 
@@ -155,10 +158,25 @@ def _log_values(
 
 
 def _store_documents(package: Package, store: DocumentStore) -> int:
+    """Store the package's documents; returns how many the store did not hold yet.
+
+    The package was opened without hashing its documents (`hash_documents=False`): each
+    is hashed here, once, as it is copied, and the store refuses a copy whose SHA-256
+    is not the documents table's. That checksum must be the manifest's for the file, so
+    what is stored is what the package's manifest (and its seal) names.
+    """
     documents = package.table("documents").select(["file", "sha256"])
     # Every path is checked before anything is copied; the copies run on a few threads.
     files = documents.column("file").to_pylist()
     checksums = documents.column("sha256").to_pylist()
+    listed = package.manifest.files
+    for file, sha256 in zip(files, checksums, strict=True):
+        entry = listed.get(file)
+        if entry is None or entry.sha256 != sha256:
+            raise LoadError(
+                f"{package.name}: document {file} does not match its checksum in the manifest; "
+                "nothing was loaded"
+            )
     items = [(package.document_path(f), sha256) for f, sha256 in zip(files, checksums, strict=True)]
     new = store.put_many(items)
     if new:
@@ -196,7 +214,8 @@ def load_package(
     engine = create_target_engine(target_url)
     try:
         check_target(engine)
-        with open_package(path) as package:
+        # Documents are hashed once, as they are stored (`_store_documents`).
+        with open_package(path, hash_documents=False) as package:
             manifest = package.manifest
             with engine.connect() as connection:
                 if _already_loaded(connection, manifest):
@@ -278,7 +297,6 @@ def _load_tables(
     manifest = package.manifest
     scope = (manifest.service_id, manifest.source_system)
     started = datetime.now(UTC)
-    counts: dict[str, dict[str, int]] = {}
     with engine.begin() as connection:
         guard(connection, manifest, max_age=max_age)  # again, inside the transaction
         stager = (
@@ -294,30 +312,13 @@ def _load_tables(
         # A full package removes the rows of its scope that it no longer holds; where the
         # scope held nothing before (a first load), there is nothing to remove.
         held = {name: full and stager.scope_has_rows(name, *scope) for name in TABLES}
+        # Where the scope holds nothing yet (a first full load), every row is new: the
+        # rows go straight into the target, with no staging table and no upsert.
+        direct = {name: full and not held[name] for name in TABLES}
         for name in TABLES:
-            # Where the scope holds nothing yet (a first full load), every row is new: the
-            # rows go straight into the target, with no staging table and no upsert.
-            direct = full and not held[name]
-            staged = 0
-            if direct:
+            if direct[name]:
                 stager.use_target(name, manifest.package_id)
-            else:
-                stager.create(name)
-            for batch in package.iter_batches(name, BATCH_ROWS):
-                stager.stage(name, batch)
-                staged += batch.num_rows
-                if progress is not None:
-                    progress(name, staged)
-            inserted, updated, unchanged = (
-                (staged, 0, 0) if direct else stager.upsert(name, manifest.package_id, staged)
-            )
-            counts[name] = {
-                "rows": staged,
-                "inserted": inserted,
-                "updated": updated,
-                "unchanged": unchanged,
-                "deleted": 0,
-            }
+        counts = _stage_tables(stager, package, direct, progress)
         if full:
             for name in reversed(list(TABLES)):
                 # Every staged row of the scope is now the target's: where the scope holds
@@ -478,6 +479,89 @@ class _SetwiseForeignKeys:
             )
 
 
+def _stage_tables(
+    stager: _Stager, package: Package, direct: dict[str, bool], progress: Progress | None
+) -> dict[str, dict[str, int]]:
+    """Stage every table, parents first, and move it into the target; the counts per table.
+
+    The next batches are read and encoded on a thread while this one is written.
+    """
+    package_id = package.manifest.package_id
+    counts: dict[str, dict[str, int]] = {}
+    batches = (
+        (name, batch.num_rows, stager.encode(name, batch))
+        for name in TABLES
+        for batch in package.iter_batches(name, BATCH_ROWS)
+    )
+    with closing(_ahead(batches)) as encoded:
+        pending = next(encoded, None)
+        for name in TABLES:
+            staged = 0
+            if not direct[name]:
+                stager.create(name)
+            while pending is not None and pending[0] == name:
+                stager.write(name, pending[2])
+                staged += pending[1]
+                if progress is not None:
+                    progress(name, staged)
+                pending = next(encoded, None)
+            inserted, updated, unchanged = (
+                (staged, 0, 0) if direct[name] else stager.upsert(name, package_id, staged)
+            )
+            counts[name] = {
+                "rows": staged,
+                "inserted": inserted,
+                "updated": updated,
+                "unchanged": unchanged,
+                "deleted": 0,
+            }
+    return counts
+
+
+def _ahead(items: Iterator[T], depth: int = 2) -> Iterator[T]:
+    """`items`, produced on a thread at most `depth` items ahead of the consumer.
+
+    Reading Parquet and encoding a batch (Arrow, which releases the GIL) overlap the
+    database's work on the batch before. An error of the producer is raised to the
+    consumer; a consumer that stops early (an error of its own) stops the producer.
+    """
+    queue: Queue[tuple[bool, Any]] = Queue(maxsize=depth)
+    stop = threading.Event()
+    end = object()
+
+    def put(item: tuple[bool, Any]) -> bool:
+        while not stop.is_set():
+            try:
+                queue.put(item, timeout=0.1)
+            except Full:
+                continue
+            return True
+        return False
+
+    def produce() -> None:
+        try:
+            for item in items:
+                if not put((True, item)):
+                    return
+            put((True, end))
+        except BaseException as exc:  # noqa: BLE001 - handed to the consumer, raised there
+            put((False, exc))
+
+    thread = threading.Thread(target=produce, name="encode", daemon=True)
+    thread.start()
+    try:
+        while True:
+            ok, item = queue.get()
+            if not ok:
+                raise item
+            if item is end:
+                return
+            yield item
+    finally:
+        stop.set()
+        thread.join()
+
+
 def _converge(stager: _Stager, package: Package, counts: dict[str, dict[str, int]]) -> None:
     """Remove what left the source, then mend references to removed rows (parents first)."""
     manifest = package.manifest
@@ -556,6 +640,15 @@ class _Stager:
         self.tables[name] = stage
 
     def stage(self, name: str, batch: pa.Table) -> None:
+        """Write a batch of a table's rows into its staging (or target) table."""
+        self.write(name, self.encode(name, batch))
+
+    def encode(self, name: str, batch: pa.Table) -> Any:
+        """A batch in the form `write` sends; safe to run on another thread."""
+        raise NotImplementedError
+
+    def write(self, name: str, encoded: Any) -> None:
+        """Send an encoded batch to the database (on the connection's thread)."""
         raise NotImplementedError
 
     def upsert(self, name: str, package_id: str, staged: int) -> tuple[int, int, int]:
@@ -718,11 +811,15 @@ class PostgresStager(_Stager):
             self.connection.exec_driver_sql(f"ANALYZE {preparer.quote(self.tables[name].name)}")
         return super().upsert(name, package_id, staged)
 
-    def stage(self, name: str, batch: pa.Table) -> None:
+    def encode(self, name: str, batch: pa.Table) -> tuple[list[str], bytes]:
         columns, batch = self.columns(name, batch)
         buffer = io.BytesIO()
         options = pacsv.WriteOptions(include_header=False, quoting_style="needed")
         pacsv.write_csv(batch, buffer, write_options=options)
+        return columns, buffer.getvalue()
+
+    def write(self, name: str, encoded: tuple[list[str], bytes]) -> None:
+        columns, data = encoded
         preparer = self.connection.dialect.identifier_preparer
         listed = ", ".join(preparer.quote(c) for c in columns)
         # COPY takes no bound parameters; the names come from the format definition.
@@ -731,7 +828,7 @@ class PostgresStager(_Stager):
         )
         cursor = self.connection.connection.cursor()
         with _driver_errors(self.connection, statement), cursor.copy(statement) as copy:
-            copy.write(buffer.getvalue())
+            copy.write(data)
 
     def stage_ids(self, keys: sa.Table, ids: pa.Array) -> None:
         buffer = io.BytesIO()
@@ -747,9 +844,13 @@ class PostgresStager(_Stager):
 class SqliteStager(_Stager):
     """SQLite: staging tables filled with executemany in large batches."""
 
-    def stage(self, name: str, batch: pa.Table) -> None:
+    def encode(self, name: str, batch: pa.Table) -> tuple[list[str], list[tuple[Any, ...]]]:
         names, batch = self.columns(name, batch)
         columns = [_sqlite_values(batch.column(c)) for c in names]
+        return names, list(zip(*columns, strict=True))
+
+    def write(self, name: str, encoded: tuple[list[str], list[tuple[Any, ...]]]) -> None:
+        names, rows = encoded
         table = self.tables[name]
         statement = str(
             sa.insert(table)
@@ -759,7 +860,7 @@ class SqliteStager(_Stager):
         cursor = self.connection.connection.cursor()
         try:
             with _driver_errors(self.connection, statement):
-                cursor.executemany(statement, list(zip(*columns, strict=True)))
+                cursor.executemany(statement, rows)
         finally:
             cursor.close()
 

@@ -127,6 +127,33 @@ def test_changing_one_byte_of_any_file_is_refused_naming_that_file(tmp_path: Pat
         ), (relative, str(caught.value))
 
 
+def test_without_hashing_documents_only_a_document_may_differ_and_only_at_its_size(
+    tmp_path: Path,
+) -> None:
+    """`hash_documents=False` leaves a document's bytes to the loader's store, nothing else."""
+    original = write_package(tmp_path / "p")
+    document = next(f for f in _all_files(original) if f.startswith("documents/"))
+    for relative, same_size in (
+        (document, True),
+        (document, False),
+        ("tables/cases.parquet", True),
+        ("manifest.json", True),
+    ):
+        copy = tmp_path / f"copy-{relative.replace('/', '_')}-{same_size}"
+        _copy_tree(original, copy)
+        path = copy / relative
+        data = bytearray(path.read_bytes())
+        data[len(data) // 2] = (data[len(data) // 2] + 1) % 256
+        path.write_bytes(bytes(data) if same_size else bytes(data) + b"!")
+        with pytest.raises(PackageError):
+            open_package(copy).close()
+        if relative == document and same_size:
+            open_package(copy, hash_documents=False).close()
+        else:
+            with pytest.raises(PackageError, match=relative.split("/")[-1].replace(".", r"\.")):
+                open_package(copy, hash_documents=False).close()
+
+
 def test_missing_and_unlisted_files_are_refused(tmp_path: Path) -> None:
     package = write_package(tmp_path / "p")
     (package / "tables" / "cases.parquet").unlink()

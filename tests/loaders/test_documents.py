@@ -118,6 +118,37 @@ def test_a_load_whose_document_differs_from_its_row_stores_nothing_of_it_and_loa
     engine.dispose()
 
 
+def test_a_document_changed_after_sealing_fails_the_load_that_stores_it(
+    package: Path, tmp_path: Path
+) -> None:
+    """The loader opens a package without hashing its documents: the store hashes each."""
+    copy = tmp_path / "p"
+    shutil.copytree(package, copy)
+    table = pq.read_table(copy / "tables" / "documents.parquet")
+    file = table.column("file")[0].as_py()
+    data = bytearray((copy / file).read_bytes())
+    data[-1] = (data[-1] + 1) % 256  # same size: only a hash finds it
+    (copy / file).write_bytes(bytes(data))
+    target = f"sqlite:///{tmp_path / 'target.db'}"
+    engine = create_target_engine(target)
+    init_target(engine)
+    engine.dispose()
+    store = DocumentStore(tmp_path / "docs")
+    with pytest.raises(LoadError, match="does not match its checksum"):
+        load_package(copy, target, documents_store=store.root, validate=False)
+    assert not store.path_of(hashlib.sha256(bytes(data)).hexdigest()).exists()
+    assert not [p for p in store.root.rglob("*.tmp")]
+    engine = create_target_engine(target)
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("select count(*) from cases").scalar_one() == 0
+    engine.dispose()
+    # The document as sealed, already in the store, is what the rows name: the same load
+    # from the intact package goes through and stores it once.
+    loaded = load_package(package, target, documents_store=store.root, validate=False)
+    assert loaded.documents_new > 0
+    assert store.path_of(table.column("sha256")[0].as_py()).read_bytes() != bytes(data)
+
+
 def test_a_second_load_stores_no_document_again(package: Path, tmp_path: Path) -> None:
     target = f"sqlite:///{tmp_path / 'target.db'}"
     engine = create_target_engine(target)
