@@ -39,7 +39,7 @@ import io
 import json
 import os
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
@@ -318,9 +318,14 @@ def _load_tables(
         for name in TABLES:
             if direct[name]:
                 stager.use_target(name, manifest.package_id)
+        if isinstance(stager, PostgresStager):
+            stager.plan_rewrites(manifest, held)
         counts = _stage_tables(stager, package, direct, progress)
         if full:
             for name in reversed(list(TABLES)):
+                if name in stager.rewritten_deleted:
+                    counts[name]["deleted"] = stager.rewritten_deleted[name]
+                    continue
                 # Every staged row of the scope is now the target's: where the scope holds
                 # no more rows than that, none is missing from the package (two counts
                 # instead of a join of the whole scope).
@@ -518,7 +523,7 @@ def _stage_tables(
     return counts
 
 
-def _ahead(items: Iterator[T], depth: int = 2) -> Iterator[T]:
+def _ahead(items: Iterator[T], depth: int = 2) -> Generator[T, None, None]:
     """`items`, produced on a thread at most `depth` items ahead of the consumer.
 
     Reading Parquet and encoding a batch (Arrow, which releases the GIL) overlap the
@@ -602,6 +607,8 @@ class _Stager:
         self.keys: dict[str, sa.Table] = {}
         #: A large load (`_SetwiseForeignKeys`): staging tables without a key, joined whole.
         self.large = False
+        #: Rows of the scope that a table written anew no longer holds (PostgreSQL).
+        self.rewritten_deleted: dict[str, int] = {}
 
     def use_target(self, name: str, package_id: str) -> None:
         """Write this table's rows straight into the target table, with the package id."""
@@ -617,27 +624,29 @@ class _Stager:
         ids = pa.array([package_id] * batch.num_rows, pa.string())
         return [*columns, PACKAGE_COLUMN], batch.select(columns).append_column(PACKAGE_COLUMN, ids)
 
+    def _temporary(self, name: str, *columns: sa.Column[Any]) -> sa.Table:
+        """A temporary table of this transaction (dropped at its end on PostgreSQL)."""
+        options: dict[str, Any] = (
+            {"postgresql_on_commit": "DROP"} if self.connection.dialect.name == "postgresql" else {}
+        )
+        table = sa.Table(name, self.metadata, *columns, prefixes=["TEMPORARY"], **options)
+        table.drop(self.connection, checkfirst=True)
+        table.create(self.connection)
+        return table
+
     def create(self, name: str) -> None:
         """A temporary staging table with the target table's columns."""
         target = METADATA.tables[name]
         # A large load joins its staging tables whole (hash joins): a key would only cost
         # its upkeep. Validation has refused a package with an id twice.
-        columns: list[sa.schema.SchemaItem] = [
+        columns: list[sa.Column[Any]] = [
             sa.Column(
                 c.name, c.type, primary_key=not self.large and c.name == TABLES[name].primary_key
             )
             for c in target.columns
             if c.name != PACKAGE_COLUMN
         ]
-        options: dict[str, Any] = (
-            {"postgresql_on_commit": "DROP"} if self.connection.dialect.name == "postgresql" else {}
-        )
-        stage = sa.Table(
-            f"stage_{name}", self.metadata, *columns, prefixes=["TEMPORARY"], **options
-        )
-        stage.drop(self.connection, checkfirst=True)
-        stage.create(self.connection)
-        self.tables[name] = stage
+        self.tables[name] = self._temporary(f"stage_{name}", *columns)
 
     def stage(self, name: str, batch: pa.Table) -> None:
         """Write a batch of a table's rows into its staging (or target) table."""
@@ -694,18 +703,7 @@ class _Stager:
 
     def stage_keys(self, name: str, ids: pa.Array) -> None:
         """A temporary table `keys_<name>` with a delta's key set of a table."""
-        options: dict[str, Any] = (
-            {"postgresql_on_commit": "DROP"} if self.connection.dialect.name == "postgresql" else {}
-        )
-        keys = sa.Table(
-            f"keys_{name}",
-            self.metadata,
-            sa.Column("id", sa.String(200), primary_key=True),
-            prefixes=["TEMPORARY"],
-            **options,
-        )
-        keys.drop(self.connection, checkfirst=True)
-        keys.create(self.connection)
+        keys = self._temporary(f"keys_{name}", sa.Column("id", sa.String(200), primary_key=True))
         self.keys[name] = keys
         for start in range(0, len(ids), BATCH_ROWS):
             self.stage_ids(keys, ids.slice(start, BATCH_ROWS))
@@ -803,13 +801,128 @@ def _driver_errors(connection: sa.Connection, statement: str) -> Iterator[None]:
 class PostgresStager(_Stager):
     """PostgreSQL: staging tables fed by COPY of Arrow-written CSV."""
 
+    def __init__(self, connection: sa.Connection) -> None:
+        super().__init__(connection)
+        #: Tables a large full batch rewrites instead of updating (`plan_rewrites`).
+        self.rewrite: set[str] = set()
+        self._scope_ids = ("", "")
+
+    def plan_rewrites(self, manifest: Manifest, held: dict[str, bool]) -> None:
+        """Choose the tables a large full batch rewrites (see `_rewrite`).
+
+        A table is rewritten where the scope held rows and the rows of other scopes are
+        no more than the package brings (they are copied aside and back). Not where the
+        target's tables carry triggers of their own (a rewrite fires no row trigger), are
+        referenced by a table outside the format, or may not be truncated by this user:
+        those tables are updated row by row as before.
+        """
+        if not self.large or manifest.batch.kind != "full":
+            return
+        self._scope_ids = (manifest.service_id, manifest.source_system)
+        names = list(TABLES)
+        blocked = self.connection.execute(
+            sa.text(
+                "SELECT count(*) FROM pg_class t WHERE t.relname = ANY(:names) "
+                "AND t.relnamespace = current_schema()::regnamespace AND ("
+                "EXISTS (SELECT FROM pg_trigger g WHERE g.tgrelid = t.oid AND NOT g.tgisinternal)"
+                " OR EXISTS (SELECT FROM pg_constraint c JOIN pg_class o ON o.oid = c.conrelid "
+                "WHERE c.contype = 'f' AND c.confrelid = t.oid AND NOT o.relname = ANY(:names))"
+                " OR NOT has_table_privilege(t.oid, 'TRUNCATE'))"
+            ),
+            {"names": names},
+        ).scalar_one()
+        if blocked:
+            return
+        for name in names:
+            if not held[name]:
+                continue
+            target = METADATA.tables[name]
+            scope = self._scope(target, manifest.service_id, manifest.source_system)
+            others = self.connection.execute(
+                sa.select(sa.func.count()).select_from(target).where(~scope)
+            ).scalar_one()
+            if others <= manifest.tables[name].rows:
+                self.rewrite.add(name)
+
     def upsert(self, name: str, package_id: str, staged: int) -> tuple[int, int, int]:
         if self.large:
             # A temporary table has no statistics until analysed: without them the joins
             # of a large load may be planned as nested loops over millions of rows.
             preparer = self.connection.dialect.identifier_preparer
             self.connection.exec_driver_sql(f"ANALYZE {preparer.quote(self.tables[name].name)}")
+        if name in self.rewrite:
+            return self._rewrite(name, package_id, staged)
         return super().upsert(name, package_id, staged)
+
+    def _rewrite(self, name: str, package_id: str, staged: int) -> tuple[int, int, int]:
+        """Write the table anew, as a first load would: (inserted, updated, unchanged).
+
+        An `UPDATE` writes a second version of every row it changes and leaves the first
+        behind (MVCC), and the keys and indexes a large load rebuilds are then built over
+        both. Here, inside the transaction, the staged rows are matched with the scope's
+        rows (a row the target holds unchanged keeps the id of the package that last wrote
+        it), the rows of other scopes are copied aside, the table is truncated (rolled back
+        with everything else on failure) and written again: the staged rows, then the
+        others. The result, row for row, is what upserting and removing the scope's
+        missing rows gives. A staged id that another scope holds fails at the primary
+        key, as on a first load.
+        """
+        target = METADATA.tables[name]
+        stage = self.tables[name]
+        key = TABLES[name].primary_key
+        columns = _columns(name)
+        values = [c for c in columns if c != key]
+        scope = self._scope(target, *self._scope_ids)
+        execute = self.connection.execute
+        # Which staged rows the scope holds, and the package of those it holds unchanged.
+        matched = self._temporary(
+            f"match_{name}",
+            sa.Column("id", sa.String(200)),
+            sa.Column("kept", target.c[PACKAGE_COLUMN].type),
+        )
+        same = sa.and_(*(target.c[c].is_not_distinct_from(stage.c[c]) for c in values))
+        execute(
+            sa.insert(matched).from_select(
+                ["id", "kept"],
+                sa.select(stage.c[key], sa.case((same, target.c[PACKAGE_COLUMN]))).join(
+                    target, sa.and_(target.c[key] == stage.c[key], scope)
+                ),
+            )
+        )
+        found, unchanged = execute(sa.select(sa.func.count(), sa.func.count(matched.c.kept))).one()
+        held, others = execute(
+            sa.select(sa.func.count().filter(scope), sa.func.count().filter(~scope)).select_from(
+                target
+            )
+        ).one()
+        aside = None
+        if others:
+            aside = self._temporary(
+                f"aside_{name}", *(sa.Column(c.name, c.type) for c in target.columns)
+            )
+            execute(
+                sa.insert(aside).from_select(
+                    list(target.columns.keys()), target.select().where(~scope)
+                )
+            )
+        preparer = self.connection.dialect.identifier_preparer
+        self.connection.exec_driver_sql(f"ANALYZE {preparer.quote(matched.name)}")
+        # The table's rows go; rolled back with the transaction (no other load can see
+        # the table meanwhile: a large load holds its lock from the start).
+        self.connection.exec_driver_sql(f"TRUNCATE {preparer.quote(target.name)}")
+        execute(
+            sa.insert(target).from_select(
+                [*columns, PACKAGE_COLUMN],
+                sa.select(
+                    *(stage.c[c] for c in columns),
+                    sa.func.coalesce(matched.c.kept, sa.literal(package_id)),
+                ).select_from(stage.outerjoin(matched, matched.c.id == stage.c[key])),
+            )
+        )
+        if aside is not None:
+            execute(sa.insert(target).from_select(list(target.columns.keys()), aside.select()))
+        self.rewritten_deleted[name] = int(held) - int(found)
+        return staged - int(found), int(found) - int(unchanged), int(unchanged)
 
     def encode(self, name: str, batch: pa.Table) -> tuple[list[str], bytes]:
         columns, batch = self.columns(name, batch)

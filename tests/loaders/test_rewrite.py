@@ -1,0 +1,140 @@
+"""A large full batch on PostgreSQL writes its tables anew instead of updating every row.
+
+The rewrite (`PostgresStager._rewrite`) must leave the target exactly as the row-by-row
+upsert leaves it: the same rows, the same `loaded_package_id` (a row held unchanged keeps
+the package that last wrote it), the same counts, and another scope's rows untouched.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from convergence import Service, days, load, target
+
+from nffs_migration.extractors.base import SWISS_TIME
+from nffs_migration.intermediate_format.definition import TABLES
+from nffs_migration.loaders import create_target_engine
+from nffs_migration.loaders.load import PostgresStager
+from nffs_migration.sample_data.changes import change_source
+from nffs_migration.sample_data.generate import DEFAULT_AS_OF, generate
+
+T0 = DEFAULT_AS_OF.replace(tzinfo=SWISS_TIME)
+
+pytestmark = pytest.mark.postgres
+
+
+def _dump(url: str) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of every table, every column (the loader's own included), by key."""
+    engine = create_target_engine(url)
+    try:
+        metadata = sa.MetaData()
+        metadata.reflect(engine, only=list(TABLES))
+        with engine.connect() as connection:
+            return {
+                name: [
+                    tuple(row)
+                    for row in connection.execute(
+                        metadata.tables[name]
+                        .select()
+                        .order_by(metadata.tables[name].c[table.primary_key])
+                    )
+                ]
+                for name, table in TABLES.items()
+            }
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def batches(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Path]:
+    """Another scope's package; a service's full batch; its next full batch after work."""
+    folder = tmp_path_factory.mktemp("rewrite")
+    generate("kiss", folder / "kiss", cases=8, seed=9, dirt="none")
+    other = Service(
+        "kiss",
+        f"sqlite:///{folder / 'kiss' / 'kiss.sqlite'}",
+        folder / "kiss" / "share",
+        folder / "kiss-packages",
+        [],
+    )
+    generate("klibnet", folder / "klibnet", cases=40, seed=5, dirt="realistic")
+    service = Service(
+        "klibnet",
+        f"sqlite:///{folder / 'klibnet' / 'klibnet.sqlite'}",
+        folder / "klibnet" / "share",
+        folder / "packages",
+        [],
+    )
+    first = service.extract(T0, delta=False).out
+    changes = change_source("klibnet", folder / "klibnet", days(T0, 1), seed=5, round_no=1)
+    assert changes.count() > 8  # renames, removals, new rows: some rows change, most stay
+    second = service.extract(days(T0, 1), delta=False).out
+    return other.extract(T0, delta=False).out, first, second
+
+
+def _life(
+    url: str, batches: tuple[Path, Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> tuple[dict[str, dict[str, int]], int]:
+    """Load the three batches; the last load's counts and how many tables it rewrote."""
+    rewritten: list[str] = []
+    rewrite: Callable[..., Any] = PostgresStager._rewrite
+
+    def spy(self: PostgresStager, name: str, *args: Any) -> Any:
+        rewritten.append(name)
+        return rewrite(self, name, *args)
+
+    monkeypatch.setattr(PostgresStager, "_rewrite", spy)
+    other, first, second = batches
+    load(other, url)
+    load(first, url)
+    counts = load(second, url)
+    return counts, len(rewritten)
+
+
+def test_a_rewrite_leaves_the_target_as_the_upsert_does(
+    batches: tuple[Path, Path, Path],
+    postgres_databases: Callable[[], str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("NFFS_SETWISE_ROWS", "0")  # every load is a large one
+    rewritten_url = target(postgres_databases())
+    counts, rewrites = _life(rewritten_url, batches, monkeypatch)
+    assert rewrites == len(TABLES)  # every table of the scope held rows
+    monkeypatch.setattr(PostgresStager, "plan_rewrites", lambda *_args: None)
+    upserted_url = target(postgres_databases())
+    upsert_counts, none = _life(upserted_url, batches, monkeypatch)
+    assert none == 0
+    assert counts == upsert_counts
+    assert sum(c["updated"] for c in counts.values()) > 0
+    assert sum(c["deleted"] for c in counts.values()) > 0
+    assert sum(c["unchanged"] for c in counts.values()) > sum(c["updated"] for c in counts.values())
+    rewritten, upserted = _dump(rewritten_url), _dump(upserted_url)
+    assert rewritten == upserted
+    packages = {row[-1] for rows in rewritten.values() for row in rows}
+    assert len(packages) == 3  # the other scope's, and unchanged rows kept the first's
+
+
+def test_tables_with_triggers_of_their_own_are_updated_row_by_row(
+    batches: tuple[Path, Path, Path],
+    postgres_databases: Callable[[], str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("NFFS_SETWISE_ROWS", "0")
+    url = target(postgres_databases())
+    engine = create_target_engine(url)
+    with engine.begin() as connection:
+        connection.exec_driver_sql(
+            "CREATE FUNCTION audit() RETURNS trigger LANGUAGE plpgsql AS "
+            "$$ BEGIN RETURN NEW; END $$"
+        )
+        connection.exec_driver_sql(
+            "CREATE TRIGGER audit_cases AFTER UPDATE ON cases FOR EACH ROW EXECUTE FUNCTION audit()"
+        )
+    engine.dispose()
+    counts, rewrites = _life(url, batches, monkeypatch)
+    assert rewrites == 0  # a rewrite would fire no row trigger
+    assert sum(c["updated"] for c in counts.values()) > 0
