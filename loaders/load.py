@@ -12,7 +12,8 @@ loaded is not loaded again. Everything else happens in one transaction:
    changed row is updated, a new one inserted, a row the target holds unchanged is left
    as it is (a later full batch rewrites only what changed), never duplicating one
    (a full package whose service and source system have no rows in the target yet is
-   copied straight into the target tables: every row is new);
+   copied straight into the target tables: every row is new; a large full package on
+   PostgreSQL writes a table whose scope holds rows anew, see `PostgresStager._rewrite`);
 3. what left the source leaves the target, so that the scope converges on what a fresh
    full extraction would load: a full package removes the scope's rows it no longer
    holds; a delta with key sets removes the scope's rows its key sets do not list; a
@@ -23,8 +24,10 @@ loaded is not loaded again. Everything else happens in one transaction:
 4. the load log records the package, its checksum, the counts, the outcome and its place
    in the scope's chain; a final batch records the scope's cutover (`chain.py`).
 
-Meanwhile a thread stores the package's documents (`documents.py`): they are durable
-before the transaction commits, and a document that fails its checksum rolls it back.
+Meanwhile a thread stores the package's documents (`documents.py`), hashing each once as
+it is copied: they are durable before the transaction commits, and a document that fails
+its checksum rolls it back. Another thread reads and encodes the next batches of rows
+while the database takes the current one (`_ahead`).
 
 Before anything is written, the scope's chain is checked (`chain.guard`): batches load in
 order, a delta needs a full batch before it, the final batch must be fresh, and a scope
