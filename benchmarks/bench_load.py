@@ -639,14 +639,25 @@ def _watch_backends() -> None:
 def _statement_kind(statement: str) -> str:
     """Which of the loader's set-based statements this is (for the phase breakdown)."""
     head = " ".join(statement.split()[:3]).upper()
+    upper = statement.upper()
     if head.startswith("SELECT COUNT(*)"):
-        return "count existing" if "EXISTS" in statement.upper() else "count staged"
-    if head.startswith("INSERT") and "ON CONFLICT" in statement.upper():
+        return "count existing" if "EXISTS" in upper else "count staged"
+    if head.startswith("INSERT") and "ON CONFLICT" in upper:
         return "insert on conflict"
+    if head.startswith("INSERT") and "SELECT" in upper:
+        return "insert select"
+    if head.startswith("UPDATE"):
+        return "update"
     if head.startswith("DELETE"):
         return "delete missing"
+    if head.startswith("CREATE INDEX"):
+        return "build indexes"
+    if head.startswith("ALTER TABLE") and "ADD CONSTRAINT" in upper:
+        return "add foreign keys" if "FOREIGN KEY" in upper else "add primary keys"
     if head.startswith(("CREATE", "DROP")):
         return "create/drop stage"
+    if head.startswith(("TRUNCATE", "ANALYZE")):
+        return head.split()[0].lower()
     return "other statements"
 
 
