@@ -357,6 +357,9 @@ def _load_tables(
 #: of the target's rows, has its foreign keys checked set-wise (PostgreSQL).
 SETWISE_ROWS = 100_000
 SETWISE_SHARE = 0.05
+#: A large full batch writes a table anew where at least this share of its rows changed,
+#: came or went (`PostgresStager._rewrite`); below it, updating them costs less.
+REWRITE_SHARE = 0.5
 #: PostgreSQL memory for a large load's joins and index builds (per operation).
 WORK_MEM = "256MB"
 MAINTENANCE_MEM = "512MB"
@@ -862,13 +865,14 @@ class PostgresStager(_Stager):
 
         An `UPDATE` writes a second version of every row it changes and leaves the first
         behind (MVCC), and the keys and indexes a large load rebuilds are then built over
-        both. Here, inside the transaction, the staged rows are matched with the scope's
-        rows (a row the target holds unchanged keeps the id of the package that last wrote
-        it), the rows of other scopes are copied aside, the table is truncated (rolled back
-        with everything else on failure) and written again: the staged rows, then the
-        others. The result, row for row, is what upserting and removing the scope's
-        missing rows gives. A staged id that another scope holds fails at the primary
-        key, as on a first load.
+        both. Here, inside the transaction, the staged rows are first counted against the
+        scope's (one join): where fewer than `REWRITE_SHARE` of the rows changed, came or
+        went, the table is upserted as usual. Otherwise the rows the scope holds unchanged
+        are noted with the package that last wrote them (they keep it), the rows of other
+        scopes are copied aside, the table is truncated (rolled back with everything else
+        on failure) and written again: the staged rows, then the others. The result, row
+        for row, is what upserting and removing the scope's missing rows gives. A staged
+        id that another scope holds fails at the primary key, as on a first load.
         """
         target = METADATA.tables[name]
         stage = self.tables[name]
@@ -877,27 +881,40 @@ class PostgresStager(_Stager):
         values = [c for c in columns if c != key]
         scope = self._scope(target, *self._scope_ids)
         execute = self.connection.execute
-        # Which staged rows the scope holds, and the package of those it holds unchanged.
-        matched = self._temporary(
-            f"match_{name}",
-            sa.Column("id", sa.String(200)),
-            sa.Column("kept", target.c[PACKAGE_COLUMN].type),
-        )
         same = sa.and_(*(target.c[c].is_not_distinct_from(stage.c[c]) for c in values))
-        execute(
-            sa.insert(matched).from_select(
-                ["id", "kept"],
-                sa.select(stage.c[key], sa.case((same, target.c[PACKAGE_COLUMN]))).join(
-                    target, sa.and_(target.c[key] == stage.c[key], scope)
-                ),
-            )
+        matched = stage.join(target, sa.and_(target.c[key] == stage.c[key], scope))
+        found, unchanged = (
+            int(value or 0)
+            for value in execute(
+                sa.select(sa.func.count(), sa.func.count().filter(same)).select_from(matched)
+            ).one()
         )
-        found, unchanged = execute(sa.select(sa.func.count(), sa.func.count(matched.c.kept))).one()
-        held, others = execute(
-            sa.select(sa.func.count().filter(scope), sa.func.count().filter(~scope)).select_from(
-                target
+        held, others = (
+            int(value or 0)
+            for value in execute(
+                sa.select(
+                    sa.func.count().filter(scope), sa.func.count().filter(~scope)
+                ).select_from(target)
+            ).one()
+        )
+        moved = (found - unchanged) + (staged - found) + (held - found)
+        if moved < REWRITE_SHARE * max(staged, held):
+            return super().upsert(name, package_id, staged)
+        kept = None
+        if unchanged:
+            kept = self._temporary(
+                f"kept_{name}",
+                sa.Column("id", sa.String(200)),
+                sa.Column("package", target.c[PACKAGE_COLUMN].type),
             )
-        ).one()
+            execute(
+                sa.insert(kept).from_select(
+                    ["id", "package"],
+                    sa.select(stage.c[key], target.c[PACKAGE_COLUMN])
+                    .select_from(matched)
+                    .where(same),
+                )
+            )
         aside = None
         if others:
             aside = self._temporary(
@@ -909,23 +926,20 @@ class PostgresStager(_Stager):
                 )
             )
         preparer = self.connection.dialect.identifier_preparer
-        self.connection.exec_driver_sql(f"ANALYZE {preparer.quote(matched.name)}")
         # The table's rows go; rolled back with the transaction (no other load can see
         # the table meanwhile: a large load holds its lock from the start).
         self.connection.exec_driver_sql(f"TRUNCATE {preparer.quote(target.name)}")
-        execute(
-            sa.insert(target).from_select(
-                [*columns, PACKAGE_COLUMN],
-                sa.select(
-                    *(stage.c[c] for c in columns),
-                    sa.func.coalesce(matched.c.kept, sa.literal(package_id)),
-                ).select_from(stage.outerjoin(matched, matched.c.id == stage.c[key])),
-            )
-        )
+        rows = sa.select(*(stage.c[c] for c in columns), sa.literal(package_id))
+        if kept is not None:
+            rows = sa.select(
+                *(stage.c[c] for c in columns),
+                sa.func.coalesce(kept.c.package, sa.literal(package_id)),
+            ).select_from(stage.outerjoin(kept, kept.c.id == stage.c[key]))
+        execute(sa.insert(target).from_select([*columns, PACKAGE_COLUMN], rows))
         if aside is not None:
             execute(sa.insert(target).from_select(list(target.columns.keys()), aside.select()))
-        self.rewritten_deleted[name] = int(held) - int(found)
-        return staged - int(found), int(found) - int(unchanged), int(unchanged)
+        self.rewritten_deleted[name] = held - found
+        return staged - found, found - unchanged, unchanged
 
     def encode(self, name: str, batch: pa.Table) -> tuple[list[str], bytes]:
         columns, batch = self.columns(name, batch)
