@@ -27,7 +27,7 @@ Then, each in its own process so that peak RSS and CPU time are per contender:
 
 Prints seconds (and CPU seconds: the machine may be shared), rows/s and peak RSS of
 each, and the ratio ours / pandas. Ours runs within its default memory budget (an
-eighth of the machine's memory, at most 1 GiB) or `--memory`. Targets: at least 1
+eighth of the machine's memory, at most 768 MiB) or `--memory`. Targets: at least 1
 million rows/s over all rules, within 3x of the hand-written pandas checks, and a peak
 RSS of at most 1.5 GiB. Nothing here asserts a timing. A contender
 that runs longer than `--timeout` is stopped and reported as such.

@@ -119,7 +119,7 @@ def validate(
             "--memory",
             envvar="NFFS_VALIDATE_MEMORY",
             help="Memory for the tables held at once, like 1.5G or 800M (default: an eighth "
-            "of the machine's memory, at most 1G). Larger tables are streamed: the same "
+            "of the machine's memory, at most 768M). Larger tables are streamed: the same "
             "findings, more time.",
         ),
     ] = None,

@@ -57,7 +57,7 @@ def test_a_size_that_is_not_one_or_too_small_is_refused(text: str) -> None:
 @pytest.mark.parametrize(
     ("total", "budget"),
     [
-        (24 * GIB, DEFAULT_CAP),  # the reference machine: 1 GiB
+        (24 * GIB, DEFAULT_CAP),  # the reference machine: 768 MiB
         (64 * GIB, DEFAULT_CAP),
         (4 * GIB, 512 * MIB),  # an eighth
         (1 * GIB, FLOOR),
