@@ -579,12 +579,22 @@ def _timed(phases: dict[str, float], label: str, function: Callable[..., Any]) -
     return wrapper
 
 
+_ACTIVE: set[str] = set()
+
+
 def _timed_per_table(phases: dict[str, float], label: str, function: Callable[..., Any]) -> Any:
+    """Time `function(self, name, ...)` into `label` and `label:name`, counted once when
+    a timed method calls another under the same label (an override calling its base)."""
+
     def wrapper(self: Any, name: str, *args: Any, **kwargs: Any) -> Any:
+        if label in _ACTIVE:
+            return function(self, name, *args, **kwargs)
+        _ACTIVE.add(label)
         started = time.perf_counter()
         try:
             return function(self, name, *args, **kwargs)
         finally:
+            _ACTIVE.discard(label)
             elapsed = time.perf_counter() - started
             phases[label] = phases.get(label, 0.0) + elapsed
             phases[f"{label}:{name}"] = phases.get(f"{label}:{name}", 0.0) + elapsed
@@ -701,6 +711,10 @@ def instrument_load(phases: dict[str, float]) -> None:
     stager = load_module._Stager
     for method in ("create", "upsert"):
         setattr(stager, method, _timed_per_table(phases, method, getattr(stager, method)))
+    # PostgreSQL's upsert writes a large full batch's tables anew (`_rewrite`) or calls
+    # the base upsert: all of it is "upsert".
+    postgres = load_module.PostgresStager
+    postgres.upsert = _timed_per_table(phases, "upsert", postgres.upsert)
     stager.delete_missing = _timed_per_table(phases, "delete", stager.delete_missing)
     for subclass in (load_module.PostgresStager, load_module.SqliteStager):
         # "stage" is the database's side (COPY, executemany); the batches are read and
