@@ -814,13 +814,11 @@ class PostgresStager(_Stager):
         self._scope_ids = ("", "")
 
     def plan_rewrites(self, manifest: Manifest, held: dict[str, bool]) -> None:
-        """Choose the tables a large full batch rewrites (see `_rewrite`).
+        """Choose the tables a large full batch may write anew (see `_rewrite`).
 
-        A table is rewritten where the scope held rows and the rows of other scopes are
-        no more than the package brings (they are copied aside and back). Not where the
-        target's tables carry triggers of their own (a rewrite fires no row trigger), are
-        referenced by a table outside the format, or may not be truncated by this user:
-        those tables are updated row by row as before.
+        Those whose scope holds rows; none where the target's tables carry triggers of
+        their own (a rewrite fires no row trigger), are referenced by a table outside the
+        format, or may not be truncated by this user: those are upserted as before.
         """
         if not self.large or manifest.batch.kind != "full":
             return
@@ -839,16 +837,7 @@ class PostgresStager(_Stager):
         ).scalar_one()
         if blocked:
             return
-        for name in names:
-            if not held[name]:
-                continue
-            target = METADATA.tables[name]
-            scope = self._scope(target, manifest.service_id, manifest.source_system)
-            others = self.connection.execute(
-                sa.select(sa.func.count()).select_from(target).where(~scope)
-            ).scalar_one()
-            if others <= manifest.tables[name].rows:
-                self.rewrite.add(name)
+        self.rewrite = {name for name in names if held[name]}
 
     def upsert(self, name: str, package_id: str, staged: int) -> tuple[int, int, int]:
         if self.large:
@@ -867,7 +856,8 @@ class PostgresStager(_Stager):
         behind (MVCC), and the keys and indexes a large load rebuilds are then built over
         both. Here, inside the transaction, the staged rows are first counted against the
         scope's (one join): where fewer than `REWRITE_SHARE` of the rows changed, came or
-        went, the table is upserted as usual. Otherwise the rows the scope holds unchanged
+        went, or other scopes hold more rows than the package brings, the table is
+        upserted as usual. Otherwise the rows the scope holds unchanged
         are noted with the package that last wrote them (they keep it), the rows of other
         scopes are copied aside, the table is truncated (rolled back with everything else
         on failure) and written again: the staged rows, then the others. The result, row
@@ -898,7 +888,9 @@ class PostgresStager(_Stager):
             ).one()
         )
         moved = (found - unchanged) + (staged - found) + (held - found)
-        if moved < REWRITE_SHARE * max(staged, held):
+        if moved < REWRITE_SHARE * max(staged, held) or others > staged:
+            # Few rows to write again, or more rows of other scopes to copy aside and
+            # back than the package brings: updating costs less.
             return super().upsert(name, package_id, staged)
         kept = None
         if unchanged:
