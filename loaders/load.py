@@ -654,10 +654,6 @@ class _Stager:
         ]
         self.tables[name] = self._temporary(f"stage_{name}", *columns)
 
-    def stage(self, name: str, batch: pa.Table) -> None:
-        """Write a batch of a table's rows into its staging (or target) table."""
-        self.write(name, self.encode(name, batch))
-
     def encode(self, name: str, batch: pa.Table) -> Any:
         """A batch in the form `write` sends; safe to run on another thread."""
         raise NotImplementedError

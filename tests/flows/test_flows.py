@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import sqlite3
 import stat
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 import yaml
 from browser import dump_dom
+from killing import kill_when_marked
 
 from nffs_migration.errors import ConfigurationError, SourceError, SourceUnavailable
 from nffs_migration.flows.config import load_config
@@ -100,15 +99,15 @@ from nffs_migration.flows.steps import BatchPlan, ensure_target, run_batch
 from nffs_migration.loaders import load as loader
 
 marker = Path(sys.argv[2])
-stage = loader.SqliteStager.stage
+write = loader.SqliteStager.write
 
-def slow_stage(self, name, batch):
-    stage(self, name, batch)
+def slow_write(self, name, encoded):
+    write(self, name, encoded)
     if name == "journal_entries":
         marker.write_text("loading")
         time.sleep(600)  # killed here, in the middle of the load
 
-loader.SqliteStager.stage = slow_stage
+loader.SqliteStager.write = slow_write
 config = load_config(Path(sys.argv[1]))
 ensure_target(config)
 run_batch(config, Ledger(config.url(config.ledger, "ledger")), BatchPlan(1, "full"))
@@ -129,15 +128,9 @@ def test_a_flow_killed_during_load_resumes_and_ends_like_an_uninterrupted_run(
     run_batch(config_a, Ledger(config_a.url(config_a.ledger, "ledger")), BatchPlan(1, "full"))
 
     marker = tmp_path / "marker"
-    child = subprocess.Popen(
-        [sys.executable, "-c", CHILD, str(interrupted / "service.yaml"), str(marker)]
+    kill_when_marked(
+        [sys.executable, "-c", CHILD, str(interrupted / "service.yaml"), str(marker)], marker
     )
-    deadline = time.monotonic() + 180
-    while not marker.exists():
-        assert child.poll() is None and time.monotonic() < deadline
-        time.sleep(0.05)
-    os.kill(child.pid, signal.SIGKILL)
-    child.wait(timeout=30)
     with sqlite3.connect(interrupted / "target.db") as db:
         assert db.execute("select count(*) from persons").fetchone() == (0,)
 

@@ -87,6 +87,24 @@ def package(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder / "full"
 
 
+def _refused(copy: Path, tmp_path: Path, unstored: str) -> tuple[str, DocumentStore]:
+    """Load `copy` into a new SQLite target: refused on a checksum, nothing left behind."""
+    target = f"sqlite:///{tmp_path / 'target.db'}"
+    engine = create_target_engine(target)
+    init_target(engine)
+    engine.dispose()
+    store = DocumentStore(tmp_path / "docs")
+    with pytest.raises(LoadError, match="does not match its checksum"):
+        load_package(copy, target, documents_store=store.root, validate=False)
+    assert not store.path_of(unstored).exists()
+    assert not [p for p in store.root.rglob("*.tmp")]
+    engine = create_target_engine(target)
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("select count(*) from cases").scalar_one() == 0
+    engine.dispose()
+    return target, store
+
+
 def test_a_load_whose_document_differs_from_its_row_stores_nothing_of_it_and_loads_nothing(
     package: Path, tmp_path: Path
 ) -> None:
@@ -103,19 +121,7 @@ def test_a_load_whose_document_differs_from_its_row_stores_nothing_of_it_and_loa
         table.set_column(column, "sha256", pa.array(sha256)), documents, compression="zstd"
     )
     reseal(copy)  # the package is sound; only the row's checksum is not its file's
-    target = f"sqlite:///{tmp_path / 'target.db'}"
-    engine = create_target_engine(target)
-    init_target(engine)
-    engine.dispose()
-    store = DocumentStore(tmp_path / "docs")
-    with pytest.raises(LoadError, match="does not match its checksum"):
-        load_package(copy, target, documents_store=store.root, validate=False)
-    assert not store.path_of(wrong).exists()
-    assert not [p for p in store.root.rglob("*.tmp")]
-    engine = create_target_engine(target)
-    with engine.connect() as connection:
-        assert connection.exec_driver_sql("select count(*) from cases").scalar_one() == 0
-    engine.dispose()
+    _refused(copy, tmp_path, wrong)
 
 
 def test_a_document_changed_after_sealing_fails_the_load_that_stores_it(
@@ -129,19 +135,7 @@ def test_a_document_changed_after_sealing_fails_the_load_that_stores_it(
     data = bytearray((copy / file).read_bytes())
     data[-1] = (data[-1] + 1) % 256  # same size: only a hash finds it
     (copy / file).write_bytes(bytes(data))
-    target = f"sqlite:///{tmp_path / 'target.db'}"
-    engine = create_target_engine(target)
-    init_target(engine)
-    engine.dispose()
-    store = DocumentStore(tmp_path / "docs")
-    with pytest.raises(LoadError, match="does not match its checksum"):
-        load_package(copy, target, documents_store=store.root, validate=False)
-    assert not store.path_of(hashlib.sha256(bytes(data)).hexdigest()).exists()
-    assert not [p for p in store.root.rglob("*.tmp")]
-    engine = create_target_engine(target)
-    with engine.connect() as connection:
-        assert connection.exec_driver_sql("select count(*) from cases").scalar_one() == 0
-    engine.dispose()
+    target, store = _refused(copy, tmp_path, hashlib.sha256(bytes(data)).hexdigest())
     # The document as sealed, already in the store, is what the rows name: the same load
     # from the intact package goes through and stores it once.
     loaded = load_package(package, target, documents_store=store.root, validate=False)

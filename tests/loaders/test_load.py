@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import os
 import shutil
-import signal
 import sqlite3
-import subprocess
 import sys
-import time
 from datetime import datetime
 from pathlib import Path
 
@@ -17,6 +13,7 @@ import pyarrow.parquet as pq
 import pytest
 import sqlalchemy as sa
 from extractor_kit import extract
+from killing import kill_when_marked
 from package_tools import reseal
 
 from nffs_migration.errors import DataErrors, PackageError
@@ -264,16 +261,10 @@ def test_a_load_killed_midway_leaves_nothing_and_the_next_load_completes(
     validate_package(copy)
     keys = _foreign_keys(target)
     marker = tmp_path / "marker"
-    child = subprocess.Popen(
-        [sys.executable, "-c", CHILD, str(copy), target, str(marker), str(tmp_path / "docs")]
+    kill_when_marked(
+        [sys.executable, "-c", CHILD, str(copy), target, str(marker), str(tmp_path / "docs")],
+        marker,
     )
-    deadline = time.monotonic() + 180
-    while not marker.exists():
-        assert child.poll() is None, "the loading process ended before it could be killed"
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
-    os.kill(child.pid, signal.SIGKILL)
-    child.wait(timeout=30)
     assert _foreign_keys(target) == keys  # the dropped keys came back with the rollback
     with open_package(copy) as opened:
         package_id = opened.manifest.package_id

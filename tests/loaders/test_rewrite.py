@@ -7,11 +7,7 @@ the package that last wrote it), the same counts, and another scope's rows untou
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -19,6 +15,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from convergence import Service, days, load, target
+from killing import kill_when_marked
 
 from nffs_migration.extractors.base import SWISS_TIME
 from nffs_migration.intermediate_format.definition import TABLES
@@ -59,26 +56,18 @@ def _dump(url: str) -> dict[str, list[tuple[Any, ...]]]:
 def batches(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Path]:
     """Another scope's package; a service's full batch; its next full batch after work."""
     folder = tmp_path_factory.mktemp("rewrite")
-    generate("kiss", folder / "kiss", cases=8, seed=9, dirt="none")
-    other = Service(
-        "kiss",
-        f"sqlite:///{folder / 'kiss' / 'kiss.sqlite'}",
-        folder / "kiss" / "share",
-        folder / "kiss-packages",
-        [],
-    )
-    generate("klibnet", folder / "klibnet", cases=40, seed=5, dirt="realistic")
-    service = Service(
-        "klibnet",
-        f"sqlite:///{folder / 'klibnet' / 'klibnet.sqlite'}",
-        folder / "klibnet" / "share",
-        folder / "packages",
-        [],
-    )
-    first = service.extract(T0, delta=False).out
+
+    def service(system: str, cases: int, seed: int, dirt: str) -> Service:
+        generate(system, folder / system, cases=cases, seed=seed, dirt=dirt)
+        source = f"sqlite:///{folder / system / f'{system}.sqlite'}"
+        return Service(system, source, folder / system / "share", folder / f"{system}-out", [])
+
+    other = service("kiss", 8, 9, "none")
+    klibnet = service("klibnet", 40, 5, "realistic")
+    first = klibnet.extract(T0, delta=False).out
     changes = change_source("klibnet", folder / "klibnet", days(T0, 1), seed=5, round_no=1)
     assert changes.count() > 8  # renames, removals, new rows: some rows change, most stay
-    second = service.extract(days(T0, 1), delta=False).out
+    second = klibnet.extract(days(T0, 1), delta=False).out
     return other.extract(T0, delta=False).out, first, second
 
 
@@ -222,16 +211,10 @@ def test_a_rewrite_killed_midway_leaves_the_target_as_it_was(
     load(first, url)
     before, keys = _dump(url), _definitions(url)
     marker = tmp_path / "marker"
-    child = subprocess.Popen(
-        [sys.executable, "-c", KILLED, str(second), url, str(marker), str(tmp_path / "docs")]
+    kill_when_marked(
+        [sys.executable, "-c", KILLED, str(second), url, str(marker), str(tmp_path / "docs")],
+        marker,
     )
-    deadline = time.monotonic() + 180
-    while not marker.exists():
-        assert child.poll() is None, "the loading process ended before it could be killed"
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
-    os.kill(child.pid, signal.SIGKILL)
-    child.wait(timeout=30)
     assert "cases" in marker.read_text().split(",")  # truncated and written again
     assert _definitions(url) == keys
     assert _dump(url) == before  # truncated tables and all, rolled back
