@@ -58,7 +58,11 @@ class DocumentStore:
         try:
             digest = _copy(source, temporary)
             if digest != sha256:
-                raise LoadError(f"document {source.name} does not match its checksum; not stored")
+                # Named by its checksum (the documents table finds it): a file name may
+                # carry a client's name.
+                raise LoadError(
+                    f"a document does not match its checksum {sha256[:16]}…; not stored"
+                )
             os.replace(temporary, target)
         except BaseException:
             with contextlib.suppress(FileNotFoundError):

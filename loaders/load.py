@@ -168,17 +168,18 @@ def _store_documents(package: Package, store: DocumentStore) -> int:
     is not the documents table's. That checksum must be the manifest's for the file, so
     what is stored is what the package's manifest (and its seal) names.
     """
-    documents = package.table("documents").select(["file", "sha256"])
+    documents = package.table("documents").select(["document_id", "file", "sha256"])
     # Every path is checked before anything is copied; the copies run on a few threads.
     files = documents.column("file").to_pylist()
     checksums = documents.column("sha256").to_pylist()
     listed = package.manifest.files
-    for file, sha256 in zip(files, checksums, strict=True):
+    for row, (file, sha256) in enumerate(zip(files, checksums, strict=True)):
         entry = listed.get(file)
         if entry is None or entry.sha256 != sha256:
+            # Named by its record key: a file name may carry a client's name.
             raise LoadError(
-                f"{package.name}: document {file} does not match its checksum in the manifest; "
-                "nothing was loaded"
+                f"{package.name}: document {documents.column('document_id')[row].as_py()} "
+                "does not match its checksum in the manifest; nothing was loaded"
             )
     items = [(package.document_path(f), sha256) for f, sha256 in zip(files, checksums, strict=True)]
     new = store.put_many(items)

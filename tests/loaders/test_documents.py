@@ -43,7 +43,8 @@ def test_a_document_that_differs_from_its_checksum_is_refused_on_the_pool_and_le
     store = DocumentStore(tmp_path / "store")
     with pytest.raises(LoadError) as caught:
         store.put_many(items, threads=4)
-    assert "23.pdf" in caught.value.message
+    assert wrong[:16] in caught.value.message  # named by its checksum, not its file name
+    assert "23.pdf" not in caught.value.message
     assert "does not match its checksum" in caught.value.message
     assert not store.path_of(wrong).exists()
     stored = _files(store.root)
