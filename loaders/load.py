@@ -814,8 +814,9 @@ class PostgresStager(_Stager):
         """Choose the tables a large full batch may write anew (see `_rewrite`).
 
         Those whose scope holds rows; none where the target's tables carry triggers of
-        their own (a rewrite fires no row trigger), are referenced by a table outside the
-        format, or may not be truncated by this user: those are upserted as before.
+        their own (a rewrite fires no row trigger) or row security policies, are
+        referenced by a table outside the format, or may not be truncated by this user:
+        those are upserted as before.
         """
         if not self.large or manifest.batch.kind != "full":
             return
@@ -827,8 +828,9 @@ class PostgresStager(_Stager):
                 "AND t.relnamespace = current_schema()::regnamespace AND ("
                 "EXISTS (SELECT FROM pg_trigger g WHERE g.tgrelid = t.oid AND NOT g.tgisinternal)"
                 " OR EXISTS (SELECT FROM pg_constraint c JOIN pg_class o ON o.oid = c.conrelid "
-                "WHERE c.contype = 'f' AND c.confrelid = t.oid AND NOT o.relname = ANY(:names))"
-                " OR NOT has_table_privilege(t.oid, 'TRUNCATE'))"
+                "WHERE c.contype = 'f' AND c.confrelid = t.oid "
+                "AND NOT (o.relname = ANY(:names) AND o.relnamespace = t.relnamespace))"
+                " OR t.relrowsecurity OR NOT has_table_privilege(t.oid, 'TRUNCATE'))"
             ),
             {"names": names},
         ).scalar_one()
