@@ -830,7 +830,7 @@ def run_bare_postgres(path: Path, url: str) -> dict[str, Any]:
 
 
 def _sqlite_values(column: pa.ChunkedArray) -> list[Any]:
-    """The loader's conversion (`loaders/load.py`, `_sqlite_values`), kept here unchanged.
+    """The loader's conversion (`loaders/load.py`: `_sqlite_column`, then `to_pylist`), kept here.
 
     A copy, so that the baseline does not move when the loader changes.
     """

@@ -965,13 +965,15 @@ class PostgresStager(_Stager):
 class SqliteStager(_Stager):
     """SQLite: staging tables filled with executemany in large batches."""
 
-    def encode(self, name: str, batch: pa.Table) -> tuple[list[str], list[tuple[Any, ...]]]:
+    def encode(self, name: str, batch: pa.Table) -> tuple[list[str], list[pa.ChunkedArray]]:
+        # Arrow's conversions only: Python tuples of a batch ahead would cost several
+        # times the batch's memory, and building them needs the GIL the writer holds.
         names, batch = self.columns(name, batch)
-        columns = [_sqlite_values(batch.column(c)) for c in names]
-        return names, list(zip(*columns, strict=True))
+        return names, [_sqlite_column(batch.column(c)) for c in names]
 
-    def write(self, name: str, encoded: tuple[list[str], list[tuple[Any, ...]]]) -> None:
-        names, rows = encoded
+    def write(self, name: str, encoded: tuple[list[str], list[pa.ChunkedArray]]) -> None:
+        names, columns = encoded
+        rows = list(zip(*(column.to_pylist() for column in columns), strict=True))
         table = self.tables[name]
         statement = str(
             sa.insert(table)
@@ -995,8 +997,8 @@ class SqliteStager(_Stager):
             cursor.close()
 
 
-def _sqlite_values(column: pa.ChunkedArray) -> list[Any]:
-    """A column as the Python values SQLAlchemy's SQLite types store."""
+def _sqlite_column(column: pa.ChunkedArray) -> pa.ChunkedArray:
+    """A column in the Arrow types whose Python values SQLAlchemy's SQLite types store."""
     kind = column.type
     if pa.types.is_decimal(kind):
         column = column.cast(pa.float64())
@@ -1004,7 +1006,7 @@ def _sqlite_values(column: pa.ChunkedArray) -> list[Any]:
         column = column.cast(pa.string())
     elif pa.types.is_timestamp(kind):
         column = pc.strftime(column, format="%Y-%m-%d %H:%M:%S")  # %S carries the microseconds
-    return column.to_pylist()
+    return column
 
 
 __all__ = ["LoadResult", "load_package"]
