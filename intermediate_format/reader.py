@@ -36,10 +36,7 @@ from nffs_migration.intermediate_format.safepath import (
     resolve_within,
     safe_relative,
 )
-from nffs_migration.intermediate_format.writer import sha256_file
-
-#: Where a package keeps its document files (`documents.file` names them).
-DOCUMENTS_FOLDER = "documents/"
+from nffs_migration.intermediate_format.writer import DOCUMENTS_FOLDER, sha256_file
 
 _CHUNK = 1024 * 1024
 #: A zip whose entries would unpack to more than this is refused (zip bombs).

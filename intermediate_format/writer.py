@@ -58,6 +58,8 @@ log = get_logger(__name__)
 
 #: Rows per Parquet row group: large enough for fast scans, small enough to stream.
 ROW_GROUP_ROWS = 256 * 1024
+#: Where a package keeps its document files (`documents.file` names them).
+DOCUMENTS_FOLDER = "documents/"
 COMPRESSION = "zstd"
 _CHUNK = 1024 * 1024
 
@@ -346,7 +348,7 @@ class PackageWriter:
 
     def _document_file(self, name: str) -> str:
         try:
-            return f"documents/{safe_relative(name)}"
+            return f"{DOCUMENTS_FOLDER}{safe_relative(name)}"
         except UnsafePath as exc:
             raise PackageError(f"document name is not a safe relative path: {exc}") from None
 
