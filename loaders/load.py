@@ -160,16 +160,16 @@ def _log_values(
     }
 
 
-def _store_documents(package: Package, store: DocumentStore) -> int:
-    """Store the package's documents; returns how many the store did not hold yet.
+def _documents(package: Package) -> list[tuple[Path, str]]:
+    """The package's documents to store: (file, SHA-256 of its row), checked, not hashed.
 
-    The package was opened without hashing its documents (`hash_documents=False`): each
-    is hashed here, once, as it is copied, and the store refuses a copy whose SHA-256
-    is not the documents table's. That checksum must be the manifest's for the file, so
-    what is stored is what the package's manifest (and its seal) names.
+    The package was opened without hashing its documents (`hash_documents=False`): the
+    store hashes each once, as it copies it, and refuses a copy whose SHA-256 is not its
+    row's. That checksum must be the manifest's for the file, so that what is stored is
+    what the package's manifest (and its seal) names; this is checked here, before
+    anything is written.
     """
     documents = package.table("documents").select(["document_id", "file", "sha256"])
-    # Every path is checked before anything is copied; the copies run on a few threads.
     files = documents.column("file").to_pylist()
     checksums = documents.column("sha256").to_pylist()
     listed = package.manifest.files
@@ -181,7 +181,12 @@ def _store_documents(package: Package, store: DocumentStore) -> int:
                 f"{package.name}: document {documents.column('document_id')[row].as_py()} "
                 "does not match its checksum in the manifest; nothing was loaded"
             )
-    items = [(package.document_path(f), sha256) for f, sha256 in zip(files, checksums, strict=True)]
+    # Every path is checked before anything is copied.
+    return [(package.document_path(f), sha256) for f, sha256 in zip(files, checksums, strict=True)]
+
+
+def _store_documents(items: list[tuple[Path, str]], store: DocumentStore) -> int:
+    """Store documents on a few threads; returns how many the store did not hold yet."""
     new = store.put_many(items)
     if new:
         sync(store.root)  # documents are durable before the rows that name them commit
@@ -218,7 +223,7 @@ def load_package(
     engine = create_target_engine(target_url)
     try:
         check_target(engine)
-        # Documents are hashed once, as they are stored (`_store_documents`).
+        # Documents are hashed once, as they are stored (`_documents`).
         with open_package(path, hash_documents=False) as package:
             manifest = package.manifest
             with engine.connect() as connection:
@@ -227,12 +232,13 @@ def load_package(
                     return LoadResult(manifest.package_id, already_loaded=True)
                 guard(connection, manifest, max_age=max_age)
             store = DocumentStore(documents_store or default_store(target_url))
+            items = _documents(package)
             started = datetime.now(UTC)
             # The documents are stored while the rows load (on the database's side, most
             # of it) and are durable before the transaction commits; a document that
             # fails its checksum rolls the rows back.
             documents = ThreadPoolExecutor(max_workers=1, thread_name_prefix="documents")
-            stored = documents.submit(_store_documents, package, store)
+            stored = documents.submit(_store_documents, items, store)
             try:
                 rows = _load_tables(
                     engine, package, progress, max_age=max_age, by=by, before_commit=stored.result

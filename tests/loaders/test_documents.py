@@ -88,15 +88,26 @@ def package(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder / "full"
 
 
-def _refused(copy: Path, tmp_path: Path, unstored: str) -> tuple[str, DocumentStore]:
-    """Load `copy` into a new SQLite target: refused on a checksum, nothing left behind."""
+def _refused(
+    copy: Path, tmp_path: Path, unstored: str, staged: list[str] | None = None
+) -> tuple[str, DocumentStore]:
+    """Load `copy` into a new SQLite target: refused on a checksum, nothing left behind.
+
+    The tables whose rows were staged before the refusal are appended to `staged`.
+    """
     target = f"sqlite:///{tmp_path / 'target.db'}"
     engine = create_target_engine(target)
     init_target(engine)
     engine.dispose()
     store = DocumentStore(tmp_path / "docs")
     with pytest.raises(LoadError, match="does not match its checksum"):
-        load_package(copy, target, documents_store=store.root, validate=False)
+        load_package(
+            copy,
+            target,
+            documents_store=store.root,
+            validate=False,
+            progress=lambda table, _rows: (staged if staged is not None else []).append(table),
+        )
     assert not store.path_of(unstored).exists()
     assert not [p for p in store.root.rglob("*.tmp")]
     engine = create_target_engine(target)
@@ -122,7 +133,11 @@ def test_a_load_whose_document_differs_from_its_row_stores_nothing_of_it_and_loa
         table.set_column(column, "sha256", pa.array(sha256)), documents, compression="zstd"
     )
     reseal(copy)  # the package is sound; only the row's checksum is not its file's
-    _refused(copy, tmp_path, wrong)
+    staged: list[str] = []
+    _, store = _refused(copy, tmp_path, wrong, staged)
+    # Checked against the manifest before anything is written: no document, no row.
+    assert not store.root.exists() or not _files(store.root)
+    assert staged == []
 
 
 def test_a_document_changed_after_sealing_fails_the_load_that_stores_it(
