@@ -40,6 +40,18 @@ _TYPO = ("swap", "one_digit")
 _DATE_AGREES = ("exact", "month", "year", "missing")
 
 
+def _pair_keys() -> list[pl.Expr | str]:
+    """A pair's records as a conflict names them (keys only; no case)."""
+    return [
+        pl.col("left_service_id").alias("service_id"),
+        pl.col("right_service_id").alias("other_service_id"),
+        "left_person_id",
+        pl.col("right_person_id").alias("other_person_id"),
+        pl.lit(None, dtype=pl.String).alias("case_id"),
+        pl.lit(None, dtype=pl.String).alias("other_case_id"),
+    ]
+
+
 def _ahvn13(linkage: Linkage) -> pl.DataFrame:
     pairs = linkage.exact_pairs
     clusters = linkage.clusters.select(pl.col("person_id").alias("left_person_id"), "cluster_id")
@@ -65,12 +77,7 @@ def _ahvn13(linkage: Linkage) -> pl.DataFrame:
             .then(pl.lit("warning"))
             .otherwise(pl.lit("error"))
             .alias("severity"),
-            pl.col("left_service_id").alias("service_id"),
-            pl.col("right_service_id").alias("other_service_id"),
-            "left_person_id",
-            pl.col("right_person_id").alias("other_person_id"),
-            pl.lit(None, dtype=pl.String).alias("case_id"),
-            pl.lit(None, dtype=pl.String).alias("other_case_id"),
+            *_pair_keys(),
             "fields",
             pl.format(
                 "Records of two services share an AHVN13 but differ in {}", pl.col("fields")
@@ -80,12 +87,7 @@ def _ahvn13(linkage: Linkage) -> pl.DataFrame:
     within = pairs.filter(pl.col("left_service_id") == pl.col("right_service_id")).select(
         pl.lit("ahvn13-shared-in-service").alias("rule_id"),
         pl.lit("error").alias("severity"),
-        pl.col("left_service_id").alias("service_id"),
-        pl.col("right_service_id").alias("other_service_id"),
-        "left_person_id",
-        pl.col("right_person_id").alias("other_person_id"),
-        pl.lit(None, dtype=pl.String).alias("case_id"),
-        pl.lit(None, dtype=pl.String).alias("other_case_id"),
+        *_pair_keys(),
         pl.lit("ahvn13").alias("fields"),
         pl.lit(RULES["ahvn13-shared-in-service"]).alias("message"),
     )

@@ -7,7 +7,7 @@ import pytest
 from truth_tools import clustered_pairs, same_number, true_pairs
 
 from nffs_migration.identity import find_conflicts, link, read_packages
-from nffs_migration.identity.records import Records
+from nffs_migration.identity.records import PERSON_COLUMNS, Records
 
 
 @pytest.fixture(scope="module")
@@ -97,16 +97,7 @@ def _records(rows: list[tuple]) -> Records:
             (s, p, f, g, date.fromisoformat(b) if b else None, pr, x, a)
             for s, p, f, g, b, pr, x, a in rows
         ],
-        schema=[
-            "service_id",
-            "person_id",
-            "family_name",
-            "given_name",
-            "birth_date",
-            "birth_date_precision",
-            "sex",
-            "ahvn13",
-        ],
+        schema=list(PERSON_COLUMNS),
         orient="row",
     )
     return Records.of(frame)
