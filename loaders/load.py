@@ -42,6 +42,7 @@ import io
 import json
 import os
 import threading
+import uuid
 from collections.abc import Callable, Generator, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing, contextmanager
@@ -345,6 +346,7 @@ def _load_tables(
                     counts[name]["deleted"] = stager.delete_missing(name, *scope)
         else:
             _converge(stager, package, counts)
+        stager.drop_scratch()
         if relations is not None:
             relations.restore()
         log_table = METADATA.tables[LOAD_LOG_TABLE]
@@ -416,6 +418,20 @@ class _SetwiseForeignKeys:
         if rows < least:
             return None
         names = list(TABLES)
+        # Dropping and adding keys takes the tables' owner (or a member of its role) and
+        # the right to create in the schema (an index is created there): a user who loads
+        # without them loads row by row, as a small package does.
+        allowed = connection.execute(
+            sa.text(
+                "SELECT coalesce(has_schema_privilege(current_schema(), 'CREATE'), false) "
+                "AND coalesce(bool_and(pg_has_role(relowner, 'USAGE')), false) FROM pg_class "
+                "WHERE relkind = 'r' AND relname = ANY(:names) "
+                "AND relnamespace = current_schema()::regnamespace"
+            ),
+            {"names": names},
+        ).scalar_one()
+        if not allowed:
+            return None
         held = connection.execute(
             sa.text(
                 "SELECT coalesce(sum(greatest(reltuples, 0)), 0) FROM pg_class "
@@ -622,6 +638,9 @@ class _Stager:
         self.large = False
         #: Rows of the scope that a table written anew no longer holds (PostgreSQL).
         self.rewritten_deleted: dict[str, int] = {}
+        #: Staging tables that are unlogged tables of the schema (`_temporary`): dropped by
+        #: `drop_scratch` before the commit, and with everything else on a rollback.
+        self.scratch: list[sa.Table] = []
 
     def use_target(self, name: str, package_id: str) -> None:
         """Write this table's rows straight into the target table, with the package id."""
@@ -638,7 +657,23 @@ class _Stager:
         return [*columns, PACKAGE_COLUMN], batch.select(columns).append_column(PACKAGE_COLUMN, ids)
 
     def _temporary(self, name: str, *columns: sa.Column[Any]) -> sa.Table:
-        """A temporary table of this transaction (dropped at its end on PostgreSQL)."""
+        """A table of this transaction only.
+
+        Temporary (dropped at its end on PostgreSQL), or on a large PostgreSQL load an
+        unlogged scratch table of the schema (`PostgresStager._unlogged`).
+        """
+        if self._unlogged():
+            # A scratch table of the schema, named apart from any other load's: created in
+            # this transaction, it is seen by no other session, and a rollback removes it.
+            table = sa.Table(
+                f"nffs_scratch_{name}_{uuid.uuid4().hex[:12]}",
+                self.metadata,
+                *columns,
+                prefixes=["UNLOGGED"],
+            )
+            table.create(self.connection)
+            self.scratch.append(table)
+            return table
         options: dict[str, Any] = (
             {"postgresql_on_commit": "DROP"} if self.connection.dialect.name == "postgresql" else {}
         )
@@ -646,6 +681,15 @@ class _Stager:
         table.drop(self.connection, checkfirst=True)
         table.create(self.connection)
         return table
+
+    def _unlogged(self) -> bool:
+        """Whether staging tables are unlogged tables of the schema (`PostgresStager`)."""
+        return False
+
+    def drop_scratch(self) -> None:
+        """Drop the scratch tables (before the commit: they hold the package's rows)."""
+        while self.scratch:
+            self.scratch.pop().drop(self.connection)
 
     def create(self, name: str) -> None:
         """A temporary staging table with the target table's columns."""
@@ -815,6 +859,17 @@ class PostgresStager(_Stager):
         #: Tables a large full batch rewrites instead of updating (`plan_rewrites`).
         self.rewrite: set[str] = set()
         self._scope_ids = ("", "")
+
+    def _unlogged(self) -> bool:
+        """A large load stages into unlogged tables of the schema, not temporary ones.
+
+        PostgreSQL scans no temporary table in parallel: the joins of a large load over
+        millions of staged rows would run on one core. An unlogged table (no WAL, like a
+        temporary one) created inside the load's transaction is seen by no other session
+        until it commits, and `drop_scratch` drops it before that. A large load may
+        create tables in the schema (`_SetwiseForeignKeys.when_worth_it`).
+        """
+        return self.large
 
     def plan_rewrites(self, manifest: Manifest, held: dict[str, bool]) -> None:
         """Choose the tables a large full batch may write anew (see `_rewrite`).

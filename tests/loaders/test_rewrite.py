@@ -8,6 +8,7 @@ the package that last wrote it), the same counts, and another scope's rows untou
 from __future__ import annotations
 
 import sys
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -228,5 +229,107 @@ def test_a_rewrite_killed_midway_leaves_the_target_as_it_was(
     assert "cases" in marker.read_text().split(",")  # truncated and written again
     assert _definitions(url) == keys
     assert _dump(url) == before  # truncated tables and all, rolled back
+    assert _scratch(url) == []
     counts = load(second, url)
     assert sum(c["updated"] for c in counts.values()) > 0
+
+
+def _scratch(url: str) -> list[str]:
+    """The loader's scratch tables left in the schema (none, after any load)."""
+    engine = create_target_engine(url)
+    try:
+        with engine.connect() as connection:
+            names = connection.execute(
+                sa.text(
+                    "select relname from pg_class where relname like 'nffs\\_scratch\\_%' "
+                    "and relnamespace = current_schema()::regnamespace"
+                )
+            ).scalars()
+            return [str(name) for name in names]
+    finally:
+        engine.dispose()
+
+
+def _as_role(url: str, role: str) -> str:
+    return sa.make_url(url).set(username=role).render_as_string(hide_password=False)
+
+
+@pytest.mark.parametrize("owner", [True, False], ids=["owner", "granted"])
+def test_a_user_who_may_not_rebuild_the_keys_loads_row_by_row(
+    batches: tuple[Path, Path, Path],
+    postgres_databases: Callable[[], str],
+    monkeypatch: pytest.MonkeyPatch,
+    owner: bool,
+) -> None:
+    """A large load drops and adds keys: it takes the tables' owner and CREATE on the schema.
+
+    A user who owns the tables but may not create in the schema, or who was only granted
+    the rights to read and write them, loads as a small package loads.
+    """
+    monkeypatch.setenv("NFFS_SETWISE_ROWS", "0")
+    monkeypatch.setattr(load_module, "REWRITE_SHARE", 0.0)
+    url = target(postgres_databases())
+    role = f"nffs_loader_{uuid.uuid4().hex[:8]}"
+    engine = create_target_engine(url)
+    with engine.begin() as connection:
+        connection.exec_driver_sql(f"CREATE ROLE {role} LOGIN")
+        # PostgreSQL 15 grants no CREATE on the public schema to other users.
+        connection.exec_driver_sql(f"REVOKE CREATE ON SCHEMA public FROM PUBLIC, {role}")
+        tables = connection.execute(
+            sa.text("select tablename from pg_tables where schemaname = 'public'")
+        ).scalars()
+        for table in tables:
+            if owner:
+                connection.exec_driver_sql(f'ALTER TABLE "{table}" OWNER TO {role}')
+            else:
+                connection.exec_driver_sql(
+                    f'GRANT SELECT, INSERT, UPDATE, DELETE, TRUNCATE ON "{table}" TO {role}'
+                )
+        connection.exec_driver_sql(f"GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO {role}")
+    large: list[bool] = []
+    drop = load_module._Stager.drop_scratch
+
+    def spy(self: load_module._Stager) -> None:
+        large.append(self.large)
+        drop(self)
+
+    monkeypatch.setattr(load_module._Stager, "drop_scratch", spy)
+    try:
+        counts, rewrites = _life(_as_role(url, role), batches, monkeypatch)
+        assert large == [False, False, False]
+        assert rewrites == []
+        assert sum(c["updated"] for c in counts.values()) > 0
+        assert sum(c["deleted"] for c in counts.values()) > 0
+        assert _scratch(url) == []
+    finally:
+        with engine.begin() as connection:
+            connection.exec_driver_sql(f"DROP OWNED BY {role}")
+            connection.exec_driver_sql(f"DROP ROLE {role}")
+        engine.dispose()
+
+
+def test_a_large_load_stages_into_unlogged_tables_that_it_drops(
+    batches: tuple[Path, Path, Path],
+    postgres_databases: Callable[[], str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("NFFS_SETWISE_ROWS", "0")
+    monkeypatch.setattr(load_module, "REWRITE_SHARE", 0.0)
+    url = target(postgres_databases())
+    persistence: list[str] = []
+    drop = load_module._Stager.drop_scratch
+
+    def spy(self: load_module._Stager) -> None:
+        names = [table.name for table in self.scratch]
+        persistence.extend(
+            self.connection.execute(
+                sa.text("select relpersistence from pg_class where relname = any(:names)"),
+                {"names": names},
+            ).scalars()
+        )
+        drop(self)
+
+    monkeypatch.setattr(load_module._Stager, "drop_scratch", spy)
+    _life(url, batches, monkeypatch)
+    assert persistence and set(persistence) == {"u"}  # unlogged: scanned in parallel
+    assert _scratch(url) == []
