@@ -721,6 +721,11 @@ def instrument_load(phases: dict[str, float]) -> None:
         # encoded ahead on a thread, overlapping it ("read", "encode").
         subclass.write = _timed_per_table(phases, "stage", subclass.write)
         subclass.encode = _timed_per_table(phases, "encode ahead", subclass.encode)
+    # A large load's tables are staged by a second connection ("stage ahead", overlapping
+    # the transaction); "wait" is the time the transaction waits for one.
+    hand = load_module._Stagehand
+    hand._stage = _timed_per_table(phases, "stage ahead", hand._stage)
+    hand.take = _timed_per_table(phases, "wait", hand.take)
     # Batches are read and encoded on a thread ahead of the COPY ("read ahead", "encode
     # ahead", overlapping it); "read" is the time the load waits for them.
     Package.iter_batches = _timed_next(phases, "read ahead", Package.iter_batches)
@@ -735,7 +740,7 @@ def commit_phase(phases: dict[str, float]) -> None:
     """Set `phases["commit"]`: the transaction's time outside the timed steps (keys,
     indexes and foreign keys rebuilt or checked, the load log; "read" is the time the
     load waited for batches read ahead)."""
-    inner = sum(phases.get(k, 0.0) for k in ("create", "read", "stage", "upsert", "delete"))
+    inner = sum(phases.get(k, 0.0) for k in ("create", "read", "stage", "wait", "upsert", "delete"))
     phases["commit"] = phases.get("transaction", 0.0) - inner
 
 
@@ -1155,6 +1160,8 @@ def _phases(result: dict[str, Any]) -> list[str]:
         "read",
         "create",
         "stage",
+        "stage ahead",
+        "wait",
         "upsert",
         "delete",
         "commit",
@@ -1168,7 +1175,7 @@ def _phases(result: dict[str, Any]) -> list[str]:
     statements = [(k, v) for k, v in statements if v >= 0.05]
     if statements:
         lines.append("      statements (s): " + ", ".join(f"{k} {v:.1f}" for k, v in statements))
-    for label in ("stage", "upsert", "delete"):
+    for label in ("stage", "stage ahead", "wait", "upsert", "delete"):
         per_table = sorted(
             ((k.split(":", 1)[1], v) for k, v in phases.items() if k.startswith(f"{label}:")),
             key=lambda item: -item[1],

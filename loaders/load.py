@@ -308,58 +308,67 @@ def _load_tables(
     manifest = package.manifest
     scope = (manifest.service_id, manifest.source_system)
     started = datetime.now(UTC)
-    with engine.begin() as connection:
-        guard(connection, manifest, max_age=max_age)  # again, inside the transaction
-        stager = (
-            PostgresStager(connection)
-            if connection.dialect.name == "postgresql"
-            else SqliteStager(connection)
-        )
-        relations = _SetwiseForeignKeys.when_worth_it(connection, manifest)
-        if relations is not None:
-            relations.drop()
-            stager.large = True
-        full = manifest.batch.kind == "full"
-        # A full package removes the rows of its scope that it no longer holds; where the
-        # scope held nothing before (a first load), there is nothing to remove.
-        held = {name: full and stager.scope_has_rows(name, *scope) for name in TABLES}
-        # Where the scope holds nothing yet (a first full load), every row is new: the
-        # rows go straight into the target, with no staging table and no upsert.
-        direct = {name: full and not held[name] for name in TABLES}
-        for name in TABLES:
-            if direct[name]:
-                stager.use_target(name, manifest.package_id)
-        if isinstance(stager, PostgresStager):
-            stager.plan_rewrites(manifest, held)
-        counts = _stage_tables(stager, package, direct, progress)
-        if full:
-            for name in reversed(list(TABLES)):
-                if name in stager.rewritten_deleted:
-                    counts[name]["deleted"] = stager.rewritten_deleted[name]
-                    continue
-                # Every staged row of the scope is now the target's: where the scope holds
-                # no more rows than that, none is missing from the package (two counts
-                # instead of a join of the whole scope).
-                if held[name] and stager.scope_rows(name, *scope) > stager.scope_rows(
-                    name, *scope, staged=True
-                ):
-                    counts[name]["deleted"] = stager.delete_missing(name, *scope)
-        else:
-            _converge(stager, package, counts)
-        stager.drop_scratch()
-        if relations is not None:
-            relations.restore()
-        log_table = METADATA.tables[LOAD_LOG_TABLE]
-        connection.execute(
-            sa.insert(log_table).values(
-                **_log_values(manifest, started, "loaded", "", counts), **log_values(manifest)
+    stagehand: _Stagehand | None = None
+    try:
+        with engine.begin() as connection:
+            guard(connection, manifest, max_age=max_age)  # again, inside the transaction
+            stager = (
+                PostgresStager(connection)
+                if connection.dialect.name == "postgresql"
+                else SqliteStager(connection)
             )
-        )
-        if manifest.batch.final:
-            cut_over(connection, manifest, by)
-        if before_commit is not None:
-            before_commit()  # raising here rolls the transaction back
-    return counts
+            relations = _SetwiseForeignKeys.when_worth_it(connection, manifest)
+            if relations is not None:
+                relations.drop()
+                stager.large = True
+            full = manifest.batch.kind == "full"
+            # A full package removes the rows of its scope that it no longer holds; where the
+            # scope held nothing before (a first load), there is nothing to remove.
+            held = {name: full and stager.scope_has_rows(name, *scope) for name in TABLES}
+            # Where the scope holds nothing yet (a first full load), every row is new: the
+            # rows go straight into the target, with no staging table and no upsert.
+            direct = {name: full and not held[name] for name in TABLES}
+            for name in TABLES:
+                if direct[name]:
+                    stager.use_target(name, manifest.package_id)
+            if isinstance(stager, PostgresStager):
+                stager.plan_rewrites(manifest, held)
+                staging = [name for name in TABLES if not direct[name]]
+                if stager.large and staging and _read_committed(connection):
+                    progress = _serialised(progress)
+                    stagehand = _Stagehand(engine, stager, package, staging, progress)
+            counts = _stage_tables(stager, package, direct, progress, stagehand)
+            if full:
+                for name in reversed(list(TABLES)):
+                    if name in stager.rewritten_deleted:
+                        counts[name]["deleted"] = stager.rewritten_deleted[name]
+                        continue
+                    # Every staged row of the scope is now the target's: where the scope holds
+                    # no more rows than that, none is missing from the package (two counts
+                    # instead of a join of the whole scope).
+                    if held[name] and stager.scope_rows(name, *scope) > stager.scope_rows(
+                        name, *scope, staged=True
+                    ):
+                        counts[name]["deleted"] = stager.delete_missing(name, *scope)
+            else:
+                _converge(stager, package, counts)
+            stager.drop_scratch()
+            if relations is not None:
+                relations.restore()
+            log_table = METADATA.tables[LOAD_LOG_TABLE]
+            connection.execute(
+                sa.insert(log_table).values(
+                    **_log_values(manifest, started, "loaded", "", counts), **log_values(manifest)
+                )
+            )
+            if manifest.batch.final:
+                cut_over(connection, manifest, by)
+            if before_commit is not None:
+                before_commit()  # raising here rolls the transaction back
+        return counts
+    finally:
+        if stagehand is not None:
+            stagehand.close()
 
 
 #: A package of at least this many rows (`NFFS_SETWISE_ROWS` overrides it), and this share
@@ -514,24 +523,33 @@ class _SetwiseForeignKeys:
 
 
 def _stage_tables(
-    stager: _Stager, package: Package, direct: dict[str, bool], progress: Progress | None
+    stager: _Stager,
+    package: Package,
+    direct: dict[str, bool],
+    progress: Progress | None,
+    stagehand: _Stagehand | None = None,
 ) -> dict[str, dict[str, int]]:
     """Stage every table, parents first, and move it into the target; the counts per table.
 
-    The next batches are read and encoded on a thread while this one is written.
+    The next batches are read and encoded on a thread while this one is written. With a
+    `stagehand`, the tables that are not written straight into the target are staged by
+    it, on its own connection, while the table before is moved.
     """
     package_id = package.manifest.package_id
     counts: dict[str, dict[str, int]] = {}
     batches = (
         (name, batch.num_rows, stager.encode(name, batch))
         for name in TABLES
+        if stagehand is None or direct[name]
         for batch in package.iter_batches(name, BATCH_ROWS)
     )
     with closing(_ahead(batches)) as encoded:
         pending = next(encoded, None)
         for name in TABLES:
             staged = 0
-            if not direct[name]:
+            if stagehand is not None and not direct[name]:
+                staged = stagehand.take(name)
+            elif not direct[name]:
                 stager.create(name)
             while pending is not None and pending[0] == name:
                 stager.write(name, pending[2])
@@ -550,6 +568,153 @@ def _stage_tables(
                 "deleted": 0,
             }
     return counts
+
+
+#: Scratch tables that a `_Stagehand` commits: `nffs_scratch_<backend pid>_<table>_<random>`.
+SCRATCH_PREFIX = "nffs_scratch_"
+
+
+class _Stagehand:
+    """PostgreSQL, large loads: the next table staged on a second connection meanwhile.
+
+    A backend runs one statement at a time, on one core. While the load's transaction
+    moves a staged table into the target (its joins, its inserts), a second connection
+    copies the next table of the package into an unlogged scratch table of its own,
+    analyses it and commits it, so that the load's transaction (read committed) sees it
+    at its next statement; the target's tables are the load's alone, locked from its
+    start. Scratch tables are named after the stagehand's backend, are dropped when the
+    load ends, committed or rolled back, and those of a load that was killed (its backend
+    gone) are dropped by the next large load before it stages. Until then they hold the
+    package's rows, as the target itself will once that load succeeds.
+    """
+
+    def __init__(
+        self,
+        engine: sa.Engine,
+        stager: PostgresStager,
+        package: Package,
+        names: list[str],
+        progress: Progress | None,
+    ) -> None:
+        self.engine = engine
+        self.stager = stager
+        self.package = package
+        self.names = names
+        self.progress = progress
+        #: Each staged table in order, or the error that stopped the staging.
+        self.staged: Queue[tuple[bool, Any]] = Queue()
+        self.stop = threading.Event()
+        #: The scratch tables created (committed or not), to drop at the end.
+        self.made: list[str] = []
+        self.thread = threading.Thread(target=self._run, name="stagehand", daemon=True)
+        self.thread.start()
+
+    def take(self, name: str) -> int:
+        """Wait for a table to be staged; make it the stager's; the rows staged."""
+        ok, item = self.staged.get()
+        if not ok:
+            raise item
+        staged_name, table, rows = item
+        if staged_name != name:  # pragma: no cover - the order is the format's, both sides
+            raise LoadError(f"staged {staged_name} where {name} was expected")
+        self.stager.tables[name] = table
+        self.stager.analysed.add(name)
+        return int(rows)
+
+    def _run(self) -> None:
+        try:
+            with self.engine.connect() as connection:
+                pid = int(connection.exec_driver_sql("SELECT pg_backend_pid()").scalar_one())
+                _drop_leftover_scratch(connection)
+                connection.commit()
+                for name in self.names:
+                    if self.stop.is_set():
+                        return
+                    table, rows = self._stage(name, connection, pid)
+                    self.staged.put((True, (name, table, rows)))
+        except BaseException as exc:  # noqa: BLE001 - handed to the load, raised there
+            self.staged.put((False, exc))
+
+    def _stage(self, name: str, connection: sa.Connection, pid: int) -> tuple[sa.Table, int]:
+        table = sa.Table(
+            f"{SCRATCH_PREFIX}{pid}_{name}_{uuid.uuid4().hex[:8]}",
+            sa.MetaData(),
+            *self.stager.stage_columns(name),
+            prefixes=["UNLOGGED"],
+        )
+        self.made.append(table.name)
+        rows = 0
+        batches = (
+            (batch.num_rows, self.stager.encode(name, batch))
+            for batch in self.package.iter_batches(name, BATCH_ROWS)
+        )
+        with connection.begin(), closing(_ahead(batches)) as encoded:
+            table.create(connection)
+            for count, data in encoded:
+                if self.stop.is_set():
+                    raise LoadError("staging stopped: the load ended")
+                _copy_rows(connection, table.name, data)
+                rows += count
+                if self.progress is not None:
+                    self.progress(name, rows)
+            preparer = connection.dialect.identifier_preparer
+            connection.exec_driver_sql(f"ANALYZE {preparer.quote(table.name)}")
+        return table, rows
+
+    def close(self) -> None:
+        """Stop staging and drop the scratch tables (once the load's transaction ended)."""
+        self.stop.set()
+        self.thread.join()
+        if not self.made:
+            return
+        preparer = self.engine.dialect.identifier_preparer
+        try:
+            with self.engine.connect() as connection:
+                for name in self.made:
+                    connection.exec_driver_sql(f"DROP TABLE IF EXISTS {preparer.quote(name)}")
+                connection.commit()
+        except sa.exc.DBAPIError as exc:
+            # The load's own error (a lost target, most likely) is the one to raise; the
+            # next large load drops what is left.
+            log.warning(
+                "scratch tables left for the next load to drop (%s)", type(exc.orig).__name__
+            )
+
+
+def _drop_leftover_scratch(connection: sa.Connection) -> None:
+    """Drop the scratch tables of stagehands whose backend is gone (a killed load)."""
+    preparer = connection.dialect.identifier_preparer
+    pattern = f"^{SCRATCH_PREFIX}([0-9]+)_"
+    names = connection.execute(
+        sa.text(
+            "SELECT relname FROM pg_class WHERE relkind = 'r' AND relname ~ :pattern "
+            "AND relnamespace = current_schema()::regnamespace AND NOT EXISTS ("
+            "SELECT FROM pg_stat_activity a "
+            "WHERE a.pid = substring(relname from :pattern)::int)"
+        ),
+        {"pattern": pattern},
+    ).scalars()
+    for name in list(names):
+        connection.exec_driver_sql(f"DROP TABLE IF EXISTS {preparer.quote(str(name))}")
+
+
+def _read_committed(connection: sa.Connection) -> bool:
+    """Whether each statement of the transaction sees what others committed before it."""
+    level = connection.exec_driver_sql("SHOW transaction_isolation").scalar_one()
+    return str(level) == "read committed"
+
+
+def _serialised(progress: Progress | None) -> Progress | None:
+    """A progress callback that two threads may call (the load's and its stagehand's)."""
+    if progress is None:
+        return None
+    lock = threading.Lock()
+
+    def report(table: str, rows: int) -> None:
+        with lock:
+            progress(table, rows)
+
+    return report
 
 
 def _ahead(items: Iterator[T], depth: int = 2) -> Generator[T, None, None]:
@@ -693,17 +858,19 @@ class _Stager:
 
     def create(self, name: str) -> None:
         """A temporary staging table with the target table's columns."""
-        target = METADATA.tables[name]
+        self.tables[name] = self._temporary(f"stage_{name}", *self.stage_columns(name))
+
+    def stage_columns(self, name: str) -> list[sa.Column[Any]]:
+        """The columns of a staging table: the target table's, without the package id."""
         # A large load joins its staging tables whole (hash joins): a key would only cost
         # its upkeep. Validation has refused a package with an id twice.
-        columns: list[sa.Column[Any]] = [
+        return [
             sa.Column(
                 c.name, c.type, primary_key=not self.large and c.name == TABLES[name].primary_key
             )
-            for c in target.columns
+            for c in METADATA.tables[name].columns
             if c.name != PACKAGE_COLUMN
         ]
-        self.tables[name] = self._temporary(f"stage_{name}", *columns)
 
     def encode(self, name: str, batch: pa.Table) -> Any:
         """A batch in the form `write` sends; safe to run on another thread."""
@@ -851,6 +1018,18 @@ def _driver_errors(connection: sa.Connection, statement: str) -> Iterator[None]:
         raise sa.exc.DBAPIError.instance(statement, None, exc, dbapi.Error) from exc
 
 
+def _copy_rows(connection: sa.Connection, table: str, encoded: tuple[list[str], bytes]) -> None:
+    """COPY an encoded batch (`PostgresStager.encode`) into a table."""
+    columns, data = encoded
+    preparer = connection.dialect.identifier_preparer
+    listed = ", ".join(preparer.quote(c) for c in columns)
+    # COPY takes no bound parameters; the names come from the format definition.
+    statement = f"COPY {preparer.quote(table)} ({listed}) FROM STDIN (FORMAT csv)"
+    cursor = connection.connection.cursor()
+    with _driver_errors(connection, statement), cursor.copy(statement) as copy:
+        copy.write(data)
+
+
 class PostgresStager(_Stager):
     """PostgreSQL: staging tables fed by COPY of Arrow-written CSV."""
 
@@ -859,6 +1038,8 @@ class PostgresStager(_Stager):
         #: Tables a large full batch rewrites instead of updating (`plan_rewrites`).
         self.rewrite: set[str] = set()
         self._scope_ids = ("", "")
+        #: Staging tables analysed already (by the `_Stagehand` that filled them).
+        self.analysed: set[str] = set()
 
     def _unlogged(self) -> bool:
         """A large load stages into unlogged tables of the schema, not temporary ones.
@@ -900,7 +1081,7 @@ class PostgresStager(_Stager):
         self.rewrite = {name for name in names if held[name]}
 
     def upsert(self, name: str, package_id: str, staged: int) -> tuple[int, int, int]:
-        if self.large:
+        if self.large and name not in self.analysed:
             # A temporary table has no statistics until analysed: without them the joins
             # of a large load may be planned as nested loops over millions of rows.
             preparer = self.connection.dialect.identifier_preparer
@@ -1001,16 +1182,7 @@ class PostgresStager(_Stager):
         return columns, buffer.getvalue()
 
     def write(self, name: str, encoded: tuple[list[str], bytes]) -> None:
-        columns, data = encoded
-        preparer = self.connection.dialect.identifier_preparer
-        listed = ", ".join(preparer.quote(c) for c in columns)
-        # COPY takes no bound parameters; the names come from the format definition.
-        statement = (
-            f"COPY {preparer.quote(self.tables[name].name)} ({listed}) FROM STDIN (FORMAT csv)"
-        )
-        cursor = self.connection.connection.cursor()
-        with _driver_errors(self.connection, statement), cursor.copy(statement) as copy:
-            copy.write(data)
+        _copy_rows(self.connection, self.tables[name].name, encoded)
 
     def stage_ids(self, keys: sa.Table, ids: pa.Array) -> None:
         buffer = io.BytesIO()

@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from convergence import Service, days, load, target
 from killing import kill_when_marked
 
+from nffs_migration.errors import LoadError
 from nffs_migration.extractors.base import SWISS_TIME
 from nffs_migration.intermediate_format.definition import TABLES
 from nffs_migration.loaders import create_target_engine
@@ -229,9 +230,10 @@ def test_a_rewrite_killed_midway_leaves_the_target_as_it_was(
     assert "cases" in marker.read_text().split(",")  # truncated and written again
     assert _definitions(url) == keys
     assert _dump(url) == before  # truncated tables and all, rolled back
-    assert _scratch(url) == []
+    assert _scratch(url)  # the tables staged ahead and committed, left by the killed load
     counts = load(second, url)
     assert sum(c["updated"] for c in counts.values()) > 0
+    assert _scratch(url) == []  # dropped by the next large load
 
 
 def _scratch(url: str) -> list[str]:
@@ -308,7 +310,7 @@ def test_a_user_who_may_not_rebuild_the_keys_loads_row_by_row(
         engine.dispose()
 
 
-def test_a_large_load_stages_into_unlogged_tables_that_it_drops(
+def test_a_large_load_stages_ahead_into_unlogged_tables_that_it_drops(
     batches: tuple[Path, Path, Path],
     postgres_databases: Callable[[], str],
     monkeypatch: pytest.MonkeyPatch,
@@ -316,20 +318,60 @@ def test_a_large_load_stages_into_unlogged_tables_that_it_drops(
     monkeypatch.setenv("NFFS_SETWISE_ROWS", "0")
     monkeypatch.setattr(load_module, "REWRITE_SHARE", 0.0)
     url = target(postgres_databases())
-    persistence: list[str] = []
-    drop = load_module._Stager.drop_scratch
+    persistence: dict[str, str] = {}
+    take = load_module._Stagehand.take
 
-    def spy(self: load_module._Stager) -> None:
-        names = [table.name for table in self.scratch]
-        persistence.extend(
-            self.connection.execute(
-                sa.text("select relpersistence from pg_class where relname = any(:names)"),
-                {"names": names},
-            ).scalars()
-        )
-        drop(self)
+    def spy(self: load_module._Stagehand, name: str) -> int:
+        rows = take(self, name)
+        table = self.stager.tables[name].name
+        persistence[name] = self.stager.connection.execute(
+            sa.text("select relpersistence from pg_class where relname = :name"), {"name": table}
+        ).scalar_one()
+        assert rows == self.stager.scope_rows(name, *self.stager._scope_ids, staged=True)
+        return rows
 
-    monkeypatch.setattr(load_module._Stager, "drop_scratch", spy)
-    _life(url, batches, monkeypatch)
-    assert persistence and set(persistence) == {"u"}  # unlogged: scanned in parallel
+    monkeypatch.setattr(load_module._Stagehand, "take", spy)
+    counts, _rewrites = _life(url, batches, monkeypatch)
+    # Staged ahead on the stagehand's connection, committed, seen by the load's
+    # transaction; unlogged tables, which PostgreSQL scans in parallel.
+    assert sorted(persistence) == sorted(TABLES)
+    assert set(persistence.values()) == {"u"}
+    assert sum(c["updated"] for c in counts.values()) > 0
+    assert _scratch(url) == []
+
+
+@pytest.mark.parametrize("where", ["stagehand", "load"])
+def test_a_load_that_fails_while_staging_ahead_leaves_the_target_and_no_scratch(
+    batches: tuple[Path, Path, Path],
+    postgres_databases: Callable[[], str],
+    monkeypatch: pytest.MonkeyPatch,
+    where: str,
+) -> None:
+    monkeypatch.setenv("NFFS_SETWISE_ROWS", "0")
+    url = target(postgres_databases())
+    other, first, second = batches
+    load(other, url)
+    load(first, url)
+    before = _dump(url)
+    if where == "stagehand":
+        copy = load_module._copy_rows
+
+        def failing(connection: sa.Connection, table: str, encoded: Any) -> None:
+            if "_payments_" in table:
+                raise LoadError("the COPY failed")
+            copy(connection, table, encoded)
+
+        monkeypatch.setattr(load_module, "_copy_rows", failing)
+    else:
+        upsert = PostgresStager.upsert
+
+        def failing_upsert(self: PostgresStager, name: str, *args: Any) -> Any:
+            if name == "cases":  # the stagehand is staging the tables after it
+                raise LoadError("the upsert failed")
+            return upsert(self, name, *args)
+
+        monkeypatch.setattr(PostgresStager, "upsert", failing_upsert)
+    with pytest.raises(LoadError, match="failed"):
+        load(second, url)
+    assert _dump(url) == before
     assert _scratch(url) == []
