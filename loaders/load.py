@@ -27,7 +27,9 @@ loaded is not loaded again. Everything else happens in one transaction:
 Meanwhile a thread stores the package's documents (`documents.py`), hashing each once as
 it is copied: they are durable before the transaction commits, and a document that fails
 its checksum rolls it back. Another thread reads and encodes the next batches of rows
-while the database takes the current one (`_ahead`).
+while the database takes the current one (`_ahead`). On a large PostgreSQL load, a second
+connection stages the next tables while the transaction moves the one before
+(`_Stagehand`).
 
 Before anything is written, the scope's chain is checked (`chain.guard`): batches load in
 order, a delta needs a full batch before it, the final batch must be fresh, and a scope
