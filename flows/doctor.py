@@ -293,8 +293,13 @@ def _target(config: ServiceConfig) -> Check:
 
     url = config.url(config.target, "target")
     engine = _engine(url)
+    leftovers: list[str] = []
     try:
         with engine.connect() as connection:
+            if connection.dialect.name == "postgresql":
+                from nffs_migration.loaders.load import leftover_scratch
+
+                leftovers = leftover_scratch(connection)
             if not sa.inspect(connection).has_table(SCHEMA_VERSION_TABLE):
                 return Check(
                     "service",
@@ -327,7 +332,13 @@ def _target(config: ServiceConfig) -> Check:
             True,
             f"format {current}; `nffs-migrate target init` upgrades it to {FORMAT_VERSION}",
         )
-    return Check("service", "target", True, f"{engine.dialect.name}, format {current}")
+    scratch = (
+        f"; {len(leftovers)} scratch table{'' if len(leftovers) == 1 else 's'} of an "
+        "interrupted load, which the next large load drops"
+        if leftovers
+        else ""
+    )
+    return Check("service", "target", True, f"{engine.dialect.name}, format {current}{scratch}")
 
 
 def _ledger(config: ServiceConfig) -> Check:

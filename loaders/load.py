@@ -683,21 +683,26 @@ class _Stagehand:
             )
 
 
-def _drop_leftover_scratch(connection: sa.Connection) -> None:
-    """Drop the scratch tables of stagehands whose backend is gone (a killed load)."""
-    preparer = connection.dialect.identifier_preparer
+def leftover_scratch(connection: sa.Connection) -> list[str]:
+    """The scratch tables of stagehands whose backend is gone (a killed load; PostgreSQL)."""
     pattern = f"^{SCRATCH_PREFIX}([0-9]+)_"
     names = connection.execute(
         sa.text(
             "SELECT relname FROM pg_class WHERE relkind = 'r' AND relname ~ :pattern "
             "AND relnamespace = current_schema()::regnamespace AND NOT EXISTS ("
             "SELECT FROM pg_stat_activity a "
-            "WHERE a.pid = substring(relname from :pattern)::int)"
+            "WHERE a.pid = substring(relname from :pattern)::int) ORDER BY 1"
         ),
         {"pattern": pattern},
     ).scalars()
-    for name in list(names):
-        connection.exec_driver_sql(f"DROP TABLE IF EXISTS {preparer.quote(str(name))}")
+    return [str(name) for name in names]
+
+
+def _drop_leftover_scratch(connection: sa.Connection) -> None:
+    """Drop the scratch tables of stagehands whose backend is gone (a killed load)."""
+    preparer = connection.dialect.identifier_preparer
+    for name in leftover_scratch(connection):
+        connection.exec_driver_sql(f"DROP TABLE IF EXISTS {preparer.quote(name)}")
 
 
 def _read_committed(connection: sa.Connection) -> bool:

@@ -265,6 +265,25 @@ def test_doctor_fails_on_an_unreachable_target(cli, source, tmp_path) -> None:
     assert _lines(result)["source"].startswith("ok ")
 
 
+@pytest.mark.postgres
+def test_doctor_names_scratch_tables_an_interrupted_load_left(
+    cli, source, tmp_path, postgres_database
+) -> None:
+    from nffs_migration.loaders import create_target_engine, init_target
+
+    engine = create_target_engine(postgres_database)
+    init_target(engine)
+    with engine.begin() as connection:
+        # What a killed large load leaves: a committed scratch table, its backend gone.
+        connection.exec_driver_sql("CREATE UNLOGGED TABLE nffs_scratch_1_cases_0a1b2c3d (id text)")
+    engine.dispose()
+    config = _service(tmp_path, source, postgres_database)
+    result = cli("doctor", "--config", str(config))
+    assert result.exit_code == 0, result.stdout
+    line = _lines(result)["target"]
+    assert line.startswith("ok ") and "1 scratch table of an interrupted load" in line
+
+
 def test_doctor_fails_on_a_target_of_another_schema_version(cli, source, tmp_path) -> None:
     from nffs_migration.loaders import create_target_engine, init_target
 
