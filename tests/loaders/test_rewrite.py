@@ -191,20 +191,34 @@ load_package(
 """
 
 
-def _definitions(url: str) -> list[tuple[str, str]]:
+def _rows(url: str, query: str) -> list[tuple[Any, ...]]:
     engine = create_target_engine(url)
     try:
         with engine.connect() as connection:
-            rows = connection.execute(
-                sa.text(
-                    "select conname, pg_get_constraintdef(oid) from pg_constraint "
-                    "where contype in ('f', 'p') union all select indexname, indexdef "
-                    "from pg_indexes where schemaname = current_schema() order by 1"
-                )
-            ).all()
+            return [tuple(row) for row in connection.execute(sa.text(query))]
     finally:
         engine.dispose()
+
+
+def _definitions(url: str) -> list[tuple[str, str]]:
+    """The target's keys and indexes with their definitions."""
+    rows = _rows(
+        url,
+        "select conname, pg_get_constraintdef(oid) from pg_constraint "
+        "where contype in ('f', 'p') union all select indexname, indexdef "
+        "from pg_indexes where schemaname = current_schema() order by 1",
+    )
     return [(str(name), str(definition)) for name, definition in rows]
+
+
+def _scratch(url: str) -> list[str]:
+    """The loader's scratch tables left in the schema (none, after any load)."""
+    rows = _rows(
+        url,
+        "select relname from pg_class where relname like 'nffs\\_scratch\\_%' "
+        "and relnamespace = current_schema()::regnamespace",
+    )
+    return [str(name) for (name,) in rows]
 
 
 def test_a_rewrite_killed_midway_leaves_the_target_as_it_was(
@@ -231,22 +245,6 @@ def test_a_rewrite_killed_midway_leaves_the_target_as_it_was(
     counts = load(second, url)
     assert sum(c["updated"] for c in counts.values()) > 0
     assert _scratch(url) == []  # dropped by the next large load
-
-
-def _scratch(url: str) -> list[str]:
-    """The loader's scratch tables left in the schema (none, after any load)."""
-    engine = create_target_engine(url)
-    try:
-        with engine.connect() as connection:
-            names = connection.execute(
-                sa.text(
-                    "select relname from pg_class where relname like 'nffs\\_scratch\\_%' "
-                    "and relnamespace = current_schema()::regnamespace"
-                )
-            ).scalars()
-            return [str(name) for name in names]
-    finally:
-        engine.dispose()
 
 
 def _as_role(url: str, role: str) -> str:
