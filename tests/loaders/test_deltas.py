@@ -15,6 +15,8 @@ import pytest
 from convergence import Service, days, differences, load, target
 
 from nffs_migration.extractors.base import SWISS_TIME
+from nffs_migration.intermediate_format.definition import TABLES
+from nffs_migration.loaders import load as load_module
 from nffs_migration.sample_data.changes import change_source
 from nffs_migration.sample_data.generate import DEFAULT_AS_OF, generate
 
@@ -51,13 +53,27 @@ def test_deltas_converge_on_a_fresh_full_load_sqlite(tmp_path: Path, system: str
 
 
 @pytest.mark.postgres
+@pytest.mark.parametrize("large", [False, True], ids=["row-by-row", "large"])
 @pytest.mark.parametrize("system", ["klibnet", "kiss", "tutoris"])
 def test_deltas_converge_on_a_fresh_full_load_postgres(
-    tmp_path: Path, system: str, postgres_databases
+    tmp_path: Path, system: str, large: bool, postgres_databases, monkeypatch
 ) -> None:
+    """`large`: every load takes the large path (keys rebuilt, tables staged ahead by the
+    stagehand on its own connection), deltas included."""
+    staged_ahead: list[str] = []
+    if large:
+        monkeypatch.setenv("NFFS_SETWISE_ROWS", "0")
+        take = load_module._Stagehand.take
+
+        def spy(self: load_module._Stagehand, name: str) -> int:
+            staged_ahead.append(name)
+            return take(self, name)
+
+        monkeypatch.setattr(load_module._Stagehand, "take", spy)
     service = _service(tmp_path, system, seed=4)
     converged = target(postgres_databases())
     _life(service, tmp_path / "source", converged, seed=4)
+    assert (len(staged_ahead) >= 2 * len(TABLES)) == large  # both deltas, every table
     fresh = target(postgres_databases())
     load(service.extract(days(T0, 2), delta=False, name="fresh").out, fresh)
     assert differences(converged, fresh, system) == []
