@@ -337,8 +337,11 @@ def _load_tables(
                 stager.plan_rewrites(manifest, held)
                 staging = [name for name in TABLES if not direct[name]]
                 if stager.large and staging and _read_committed(connection):
-                    progress = _serialised(progress)
-                    stagehand = _Stagehand(engine, stager, package, staging, progress)
+                    stagehand = _Stagehand.start(
+                        engine, stager, package, staging, _serialised(progress)
+                    )
+                    if stagehand is not None:
+                        progress = stagehand.progress
             counts = _stage_tables(stager, package, direct, progress, stagehand)
             if full:
                 for name in reversed(list(TABLES)):
@@ -593,6 +596,7 @@ class _Stagehand:
     def __init__(
         self,
         engine: sa.Engine,
+        connection: sa.Connection,
         stager: PostgresStager,
         package: Package,
         names: list[str],
@@ -608,8 +612,34 @@ class _Stagehand:
         self.stop = threading.Event()
         #: The scratch tables created (committed or not), to drop at the end.
         self.made: list[str] = []
-        self.thread = threading.Thread(target=self._run, name="stagehand", daemon=True)
+        self.thread = threading.Thread(
+            target=self._run, args=(connection,), name="stagehand", daemon=True
+        )
         self.thread.start()
+
+    @classmethod
+    def start(
+        cls,
+        engine: sa.Engine,
+        stager: PostgresStager,
+        package: Package,
+        names: list[str],
+        progress: Progress | None,
+    ) -> _Stagehand | None:
+        """A stagehand on a connection of its own; None where none can be had.
+
+        A target that allows the loading user one connection (a role's `CONNECTION
+        LIMIT`, a full server) is loaded on the load's own connection, as before.
+        """
+        try:
+            connection = engine.connect()
+        except sa.exc.OperationalError as exc:
+            log.info(
+                "tables staged on the load's own connection: no second connection (%s)",
+                type(exc.orig).__name__,
+            )
+            return None
+        return cls(engine, connection, stager, package, names, progress)
 
     def take(self, name: str) -> int:
         """Wait for a table to be staged; make it the stager's; the rows staged."""
@@ -623,9 +653,9 @@ class _Stagehand:
         self.stager.analysed.add(name)
         return int(rows)
 
-    def _run(self) -> None:
+    def _run(self, connection: sa.Connection) -> None:
         try:
-            with self.engine.connect() as connection:
+            with connection:
                 pid = int(connection.exec_driver_sql("SELECT pg_backend_pid()").scalar_one())
                 _drop_leftover_scratch(connection)
                 connection.commit()

@@ -305,6 +305,47 @@ def test_a_user_who_may_not_rebuild_the_keys_loads_row_by_row(
         engine.dispose()
 
 
+def test_a_user_allowed_one_connection_stages_on_it(
+    batches: tuple[Path, Path, Path],
+    postgres_databases: Callable[[], str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """No second connection for the stagehand: the load stages on its own, as before."""
+    monkeypatch.setenv("NFFS_SETWISE_ROWS", "0")
+    monkeypatch.setattr(load_module, "REWRITE_SHARE", 0.0)
+    url = target(postgres_databases())
+    role = f"nffs_loader_{uuid.uuid4().hex[:8]}"
+    engine = create_target_engine(url)
+    with engine.begin() as connection:
+        connection.exec_driver_sql(f"CREATE ROLE {role} LOGIN CONNECTION LIMIT 1")
+        connection.exec_driver_sql(f"GRANT CREATE ON SCHEMA public TO {role}")
+        tables = connection.execute(
+            sa.text("select tablename from pg_tables where schemaname = 'public'")
+        ).scalars()
+        for table in tables:
+            connection.exec_driver_sql(f'ALTER TABLE "{table}" OWNER TO {role}')
+    started: list[bool] = []
+    start = load_module._Stagehand.start.__func__  # type: ignore[attr-defined]
+
+    def spy(cls: type, *args: Any) -> Any:
+        stagehand = start(cls, *args)
+        started.append(stagehand is not None)
+        return stagehand
+
+    monkeypatch.setattr(load_module._Stagehand, "start", classmethod(spy))
+    try:
+        counts, rewrites = _life(_as_role(url, role), batches, monkeypatch)
+        assert started == [False]  # the second batch: asked for, refused by the server
+        assert sorted(rewrites) == sorted(TABLES)  # a large load all the same
+        assert sum(c["updated"] for c in counts.values()) > 0
+        assert _scratch(url) == []
+    finally:
+        with engine.begin() as connection:
+            connection.exec_driver_sql(f"DROP OWNED BY {role}")
+            connection.exec_driver_sql(f"DROP ROLE {role}")
+        engine.dispose()
+
+
 def test_a_large_load_stages_ahead_into_unlogged_tables_that_it_drops(
     batches: tuple[Path, Path, Path],
     postgres_databases: Callable[[], str],
