@@ -305,6 +305,45 @@ def test_a_user_who_may_not_rebuild_the_keys_loads_row_by_row(
         engine.dispose()
 
 
+def _started(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """Whether each stagehand asked for was started (it had a connection of its own)."""
+    started: list[bool] = []
+    start = load_module._Stagehand.start.__func__  # type: ignore[attr-defined]
+
+    def spy(cls: type, *args: Any) -> Any:
+        stagehand = start(cls, *args)
+        started.append(stagehand is not None)
+        return stagehand
+
+    monkeypatch.setattr(load_module._Stagehand, "start", classmethod(spy))
+    return started
+
+
+def test_a_load_in_repeatable_read_stages_in_its_own_transaction(
+    batches: tuple[Path, Path, Path],
+    postgres_databases: Callable[[], str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A transaction that does not see what others commit meanwhile cannot use the tables
+    a stagehand commits: it stages them itself, into unlogged tables of its own."""
+    monkeypatch.setenv("NFFS_SETWISE_ROWS", "0")
+    monkeypatch.setattr(load_module, "REWRITE_SHARE", 0.0)
+    url = target(postgres_databases())
+    database = sa.make_url(url).database
+    engine = create_target_engine(url)
+    with engine.begin() as connection:
+        connection.exec_driver_sql(
+            f"ALTER DATABASE \"{database}\" SET default_transaction_isolation = 'repeatable read'"
+        )
+    engine.dispose()
+    started = _started(monkeypatch)
+    counts, rewrites = _life(url, batches, monkeypatch)
+    assert started == []  # not even asked for
+    assert sorted(rewrites) == sorted(TABLES)
+    assert sum(c["updated"] for c in counts.values()) > 0
+    assert _scratch(url) == []
+
+
 def test_a_user_allowed_one_connection_stages_on_it(
     batches: tuple[Path, Path, Path],
     postgres_databases: Callable[[], str],
@@ -324,15 +363,7 @@ def test_a_user_allowed_one_connection_stages_on_it(
         ).scalars()
         for table in tables:
             connection.exec_driver_sql(f'ALTER TABLE "{table}" OWNER TO {role}')
-    started: list[bool] = []
-    start = load_module._Stagehand.start.__func__  # type: ignore[attr-defined]
-
-    def spy(cls: type, *args: Any) -> Any:
-        stagehand = start(cls, *args)
-        started.append(stagehand is not None)
-        return stagehand
-
-    monkeypatch.setattr(load_module._Stagehand, "start", classmethod(spy))
+    started = _started(monkeypatch)
     try:
         counts, rewrites = _life(_as_role(url, role), batches, monkeypatch)
         assert started == [False]  # the second batch: asked for, refused by the server
