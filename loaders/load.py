@@ -47,7 +47,7 @@ import threading
 import uuid
 from collections.abc import Callable, Generator, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import closing, contextmanager
+from contextlib import closing, contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -272,6 +272,15 @@ def load_package(
                 raise LoadError(
                     f"loading {manifest.package_id} failed: {message}; nothing was loaded"
                 ) from None
+            except sa.exc.ProgrammingError as exc:
+                denied = _denied(exc)
+                if denied is None:
+                    raise
+                with suppress(sa.exc.DBAPIError):  # the log may be what is denied
+                    _log(engine, manifest, started, "failed", denied)
+                raise LoadError(
+                    f"loading {manifest.package_id} failed: {denied}; nothing was loaded"
+                ) from None
             finally:
                 documents.shutdown(wait=True)
             return LoadResult(
@@ -285,8 +294,28 @@ def load_package(
                     else None
                 ),
             )
+    except sa.exc.ProgrammingError as exc:  # before the load started (its checks)
+        denied = _denied(exc)
+        if denied is None:
+            raise
+        raise LoadError(f"loading {Path(path).name} failed: {denied}; nothing was loaded") from None
     finally:
         engine.dispose()
+
+
+#: SQLSTATE of a statement the user has no right to run (PostgreSQL).
+INSUFFICIENT_PRIVILEGE = "42501"
+
+
+def _denied(exc: sa.exc.DBAPIError) -> str | None:
+    """What the loading user may not do, where a statement failed for a missing right."""
+    orig = exc.orig
+    state = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+    if state != INSUFFICIENT_PRIVILEGE:
+        return None
+    # PostgreSQL names the right and the table or schema, never a value.
+    denied = (str(orig).strip().splitlines() or ["permission denied"])[0]
+    return f"the loading user lacks a right on the target ({denied})"
 
 
 def _constraint_table(message: str) -> str | None:

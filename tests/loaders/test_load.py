@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import sqlite3
 import sys
+import uuid
 from datetime import datetime
 from pathlib import Path
 
@@ -16,7 +17,7 @@ from extractor_kit import extract
 from killing import kill_when_marked
 from package_tools import reseal
 
-from nffs_migration.errors import DataErrors, PackageError
+from nffs_migration.errors import DataErrors, LoadError, PackageError
 from nffs_migration.intermediate_format import TABLES, open_package
 from nffs_migration.loaders import (
     create_target_engine,
@@ -345,3 +346,32 @@ def test_an_id_another_scope_holds_fails_the_load_either_way(
     assert "an id of organisation" in caught.value.message  # the first table it reaches
     assert {name: _count(target, name) for name in TABLES} == counts
     assert _foreign_keys(target) == keys
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("rights", ["read only", "none"])
+def test_a_user_without_the_rights_to_load_gets_a_load_error(
+    clean, postgres_database: str, tmp_path: Path, rights: str
+) -> None:
+    """Not an internal error: the message says which right is missing, and nothing loads."""
+    _, package = clean
+    engine = create_target_engine(postgres_database)
+    init_target(engine)
+    role = f"nffs_reader_{uuid.uuid4().hex[:8]}"
+    with engine.begin() as connection:
+        connection.exec_driver_sql(f"CREATE ROLE {role} LOGIN")
+        if rights == "read only":
+            connection.exec_driver_sql(f"GRANT SELECT ON ALL TABLES IN SCHEMA public TO {role}")
+    try:
+        url = sa.make_url(postgres_database).set(username=role)
+        with pytest.raises(LoadError, match=r"lacks a right on the target \(permission denied"):
+            load_package(
+                package, url.render_as_string(hide_password=False), documents_store=tmp_path
+            )
+        for name in TABLES:
+            assert _count(postgres_database, name) == 0, name
+    finally:
+        with engine.begin() as connection:
+            connection.exec_driver_sql(f"DROP OWNED BY {role}")
+            connection.exec_driver_sql(f"DROP ROLE {role}")
+        engine.dispose()
