@@ -618,7 +618,7 @@ class _Stagehand:
     at its next statement; the target's tables are the load's alone, locked from its
     start. Scratch tables are named after the stagehand's backend, are dropped when the
     load ends, committed or rolled back, and those of a load that was killed (its backend
-    gone) are dropped by the next large load before it stages. Until then they hold the
+    gone) are dropped by the next large load of the same user before it stages. Until then they hold the
     package's rows, as the target itself will once that load succeeds.
     """
 
@@ -742,25 +742,32 @@ class _Stagehand:
             )
 
 
-def leftover_scratch(connection: sa.Connection) -> list[str]:
-    """The scratch tables of stagehands whose backend is gone (a killed load; PostgreSQL)."""
+def leftover_scratch(connection: sa.Connection, *, own: bool = False) -> list[str]:
+    """The scratch tables of stagehands whose backend is gone (a killed load; PostgreSQL).
+
+    With `own`, only those the current user may drop (it owns them, or its role does).
+    """
     pattern = f"^{SCRATCH_PREFIX}([0-9]+)_"
     names = connection.execute(
         sa.text(
             "SELECT relname FROM pg_class WHERE relkind = 'r' AND relname ~ :pattern "
             "AND relnamespace = current_schema()::regnamespace AND NOT EXISTS ("
             "SELECT FROM pg_stat_activity a "
-            "WHERE a.pid = substring(relname from :pattern)::int) ORDER BY 1"
+            "WHERE a.pid = substring(relname from :pattern)::int) "
+            "AND (NOT :own OR pg_has_role(relowner, 'USAGE')) ORDER BY 1"
         ),
-        {"pattern": pattern},
+        {"pattern": pattern, "own": own},
     ).scalars()
     return [str(name) for name in names]
 
 
 def _drop_leftover_scratch(connection: sa.Connection) -> None:
-    """Drop the scratch tables of stagehands whose backend is gone (a killed load)."""
+    """Drop the scratch tables of stagehands whose backend is gone (a killed load).
+
+    Another user's are left to that user's next load (and `doctor` counts them).
+    """
     preparer = connection.dialect.identifier_preparer
-    for name in leftover_scratch(connection):
+    for name in leftover_scratch(connection, own=True):
         connection.exec_driver_sql(f"DROP TABLE IF EXISTS {preparer.quote(name)}")
 
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import sys
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -251,6 +252,43 @@ def _as_role(url: str, role: str) -> str:
     return sa.make_url(url).set(username=role).render_as_string(hide_password=False)
 
 
+@contextmanager
+def _loading_role(
+    url: str, *, owner: bool = True, create: bool = True, limit: int = -1
+) -> Iterator[str]:
+    """A login role that loads into the target at `url`, dropped afterwards.
+
+    `owner`: it owns the tables (else it is granted the rights to read and write them);
+    `create`: it may create in the schema (PostgreSQL 15 grants that to no other user);
+    `limit`: its connection limit (-1: none).
+    """
+    role = f"nffs_loader_{uuid.uuid4().hex[:8]}"
+    engine = create_target_engine(url)
+    try:
+        with engine.begin() as connection:
+            connection.exec_driver_sql(f"CREATE ROLE {role} LOGIN CONNECTION LIMIT {limit}")
+            connection.exec_driver_sql(f"REVOKE CREATE ON SCHEMA public FROM PUBLIC, {role}")
+            if create:
+                connection.exec_driver_sql(f"GRANT CREATE ON SCHEMA public TO {role}")
+            tables = connection.execute(
+                sa.text("select tablename from pg_tables where schemaname = 'public'")
+            ).scalars()
+            for table in tables:
+                if owner:
+                    connection.exec_driver_sql(f'ALTER TABLE "{table}" OWNER TO {role}')
+                else:
+                    connection.exec_driver_sql(
+                        f'GRANT SELECT, INSERT, UPDATE, DELETE, TRUNCATE ON "{table}" TO {role}'
+                    )
+            connection.exec_driver_sql(f"GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO {role}")
+        yield role
+    finally:
+        with engine.begin() as connection:
+            connection.exec_driver_sql(f"DROP OWNED BY {role}")
+            connection.exec_driver_sql(f"DROP ROLE {role}")
+        engine.dispose()
+
+
 @pytest.mark.parametrize("owner", [True, False], ids=["owner", "granted"])
 def test_a_user_who_may_not_rebuild_the_keys_loads_row_by_row(
     batches: tuple[Path, Path, Path],
@@ -266,23 +304,6 @@ def test_a_user_who_may_not_rebuild_the_keys_loads_row_by_row(
     monkeypatch.setenv("NFFS_SETWISE_ROWS", "0")
     monkeypatch.setattr(load_module, "REWRITE_SHARE", 0.0)
     url = target(postgres_databases())
-    role = f"nffs_loader_{uuid.uuid4().hex[:8]}"
-    engine = create_target_engine(url)
-    with engine.begin() as connection:
-        connection.exec_driver_sql(f"CREATE ROLE {role} LOGIN")
-        # PostgreSQL 15 grants no CREATE on the public schema to other users.
-        connection.exec_driver_sql(f"REVOKE CREATE ON SCHEMA public FROM PUBLIC, {role}")
-        tables = connection.execute(
-            sa.text("select tablename from pg_tables where schemaname = 'public'")
-        ).scalars()
-        for table in tables:
-            if owner:
-                connection.exec_driver_sql(f'ALTER TABLE "{table}" OWNER TO {role}')
-            else:
-                connection.exec_driver_sql(
-                    f'GRANT SELECT, INSERT, UPDATE, DELETE, TRUNCATE ON "{table}" TO {role}'
-                )
-        connection.exec_driver_sql(f"GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO {role}")
     large: list[bool] = []
     drop = load_module._Stager.drop_scratch
 
@@ -291,18 +312,13 @@ def test_a_user_who_may_not_rebuild_the_keys_loads_row_by_row(
         drop(self)
 
     monkeypatch.setattr(load_module._Stager, "drop_scratch", spy)
-    try:
+    with _loading_role(url, owner=owner, create=False) as role:
         counts, rewrites = _life(_as_role(url, role), batches, monkeypatch)
-        assert large == [False, False, False]
-        assert rewrites == []
-        assert sum(c["updated"] for c in counts.values()) > 0
-        assert sum(c["deleted"] for c in counts.values()) > 0
-        assert _scratch(url) == []
-    finally:
-        with engine.begin() as connection:
-            connection.exec_driver_sql(f"DROP OWNED BY {role}")
-            connection.exec_driver_sql(f"DROP ROLE {role}")
-        engine.dispose()
+    assert large == [False, False, False]
+    assert rewrites == []
+    assert sum(c["updated"] for c in counts.values()) > 0
+    assert sum(c["deleted"] for c in counts.values()) > 0
+    assert _scratch(url) == []
 
 
 def _started(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
@@ -353,28 +369,35 @@ def test_a_user_allowed_one_connection_stages_on_it(
     monkeypatch.setenv("NFFS_SETWISE_ROWS", "0")
     monkeypatch.setattr(load_module, "REWRITE_SHARE", 0.0)
     url = target(postgres_databases())
-    role = f"nffs_loader_{uuid.uuid4().hex[:8]}"
-    engine = create_target_engine(url)
-    with engine.begin() as connection:
-        connection.exec_driver_sql(f"CREATE ROLE {role} LOGIN CONNECTION LIMIT 1")
-        connection.exec_driver_sql(f"GRANT CREATE ON SCHEMA public TO {role}")
-        tables = connection.execute(
-            sa.text("select tablename from pg_tables where schemaname = 'public'")
-        ).scalars()
-        for table in tables:
-            connection.exec_driver_sql(f'ALTER TABLE "{table}" OWNER TO {role}')
     started = _started(monkeypatch)
-    try:
+    with _loading_role(url, limit=1) as role:
         counts, rewrites = _life(_as_role(url, role), batches, monkeypatch)
-        assert started == [False]  # the second batch: asked for, refused by the server
-        assert sorted(rewrites) == sorted(TABLES)  # a large load all the same
-        assert sum(c["updated"] for c in counts.values()) > 0
-        assert _scratch(url) == []
-    finally:
+    assert started == [False]  # the second batch: asked for, refused by the server
+    assert sorted(rewrites) == sorted(TABLES)  # a large load all the same
+    assert sum(c["updated"] for c in counts.values()) > 0
+    assert _scratch(url) == []
+
+
+def test_a_load_leaves_another_users_leftover_scratch_tables_alone(
+    batches: tuple[Path, Path, Path],
+    postgres_databases: Callable[[], str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """It may not drop them: it loads, and that user's next load drops them."""
+    monkeypatch.setenv("NFFS_SETWISE_ROWS", "0")
+    url = target(postgres_databases())
+    other = "nffs_scratch_1_cases_0a1b2c3d"  # backend 1 is no PostgreSQL backend: gone
+    with _loading_role(url) as someone, _loading_role(url) as role:
+        engine = create_target_engine(url)
         with engine.begin() as connection:
-            connection.exec_driver_sql(f"DROP OWNED BY {role}")
-            connection.exec_driver_sql(f"DROP ROLE {role}")
+            connection.exec_driver_sql(f"CREATE UNLOGGED TABLE {other} (id text)")
+            connection.exec_driver_sql(f"ALTER TABLE {other} OWNER TO {someone}")
         engine.dispose()
+        started = _started(monkeypatch)
+        counts, _rewrites = _life(_as_role(url, role), batches, monkeypatch)
+        assert started == [True]
+        assert sum(c["updated"] for c in counts.values()) > 0
+        assert _scratch(url) == [other]
 
 
 def test_a_large_load_stages_ahead_into_unlogged_tables_that_it_drops(
