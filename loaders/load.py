@@ -618,8 +618,9 @@ class _Stagehand:
     at its next statement; the target's tables are the load's alone, locked from its
     start. Scratch tables are named after the stagehand's backend, are dropped when the
     load ends, committed or rolled back, and those of a load that was killed (its backend
-    gone) are dropped by the next large load of the same user before it stages. Until then they hold the
-    package's rows, as the target itself will once that load succeeds.
+    gone) are dropped by the same user's next large load before it stages. Until then
+    they hold the package's rows, as the target itself will once that load succeeds. A
+    load that gets no second connection stages on its own (`start`).
     """
 
     def __init__(
