@@ -33,6 +33,12 @@ T0 = DEFAULT_AS_OF.replace(tzinfo=SWISS_TIME)
 pytestmark = pytest.mark.postgres
 
 
+@pytest.fixture(autouse=True)
+def _large_loads(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every load of these tests is a large one (a child process inherits it)."""
+    monkeypatch.setenv("NFFS_SETWISE_ROWS", "0")
+
+
 def _dump(url: str) -> dict[str, list[tuple[Any, ...]]]:
     """Every row of every table, every column (the loader's own included), by key."""
     engine = create_target_engine(url)
@@ -100,7 +106,6 @@ def test_a_rewrite_leaves_the_target_as_the_upsert_does(
     postgres_databases: Callable[[], str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setenv("NFFS_SETWISE_ROWS", "0")  # every load is a large one
     monkeypatch.setattr(load_module, "REWRITE_SHARE", 0.0)  # however few rows changed
     rewritten_url = target(postgres_databases())
     counts, rewrites = _life(rewritten_url, batches, monkeypatch)
@@ -124,7 +129,6 @@ def test_a_batch_that_changes_few_rows_updates_them_instead(
     postgres_databases: Callable[[], str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setenv("NFFS_SETWISE_ROWS", "0")
     url = target(postgres_databases())
     counts, rewrites = _life(url, batches, monkeypatch)
     # A few renames and removals: far below REWRITE_SHARE in the large tables (a small
@@ -154,7 +158,6 @@ def test_tables_with_triggers_or_row_security_are_updated_row_by_row(
     monkeypatch: pytest.MonkeyPatch,
     statements: list[str],
 ) -> None:
-    monkeypatch.setenv("NFFS_SETWISE_ROWS", "0")
     monkeypatch.setattr(load_module, "REWRITE_SHARE", 0.0)
     url = target(postgres_databases())
     engine = create_target_engine(url)
@@ -228,7 +231,6 @@ def test_a_rewrite_killed_midway_leaves_the_target_as_it_was(
     monkeypatch: pytest.MonkeyPatch,
     tmp_path: Path,
 ) -> None:
-    monkeypatch.setenv("NFFS_SETWISE_ROWS", "0")  # the child inherits it
     url = target(postgres_databases())
     other, first, second = batches
     load(other, url)
@@ -301,7 +303,6 @@ def test_a_user_who_may_not_rebuild_the_keys_loads_row_by_row(
     A user who owns the tables but may not create in the schema, or who was only granted
     the rights to read and write them, loads as a small package loads.
     """
-    monkeypatch.setenv("NFFS_SETWISE_ROWS", "0")
     monkeypatch.setattr(load_module, "REWRITE_SHARE", 0.0)
     url = target(postgres_databases())
     large: list[bool] = []
@@ -345,7 +346,6 @@ def test_a_load_without_a_stagehand_stages_on_its_own(
     """A transaction that does not see what others commit meanwhile (repeatable read)
     cannot use the tables a stagehand commits, and a user allowed one connection has none
     to give it: such a load stages the tables itself, into unlogged tables of its own."""
-    monkeypatch.setenv("NFFS_SETWISE_ROWS", "0")
     monkeypatch.setattr(load_module, "REWRITE_SHARE", 0.0)
     url = target(postgres_databases())
     started = _started(monkeypatch)
@@ -374,7 +374,6 @@ def test_a_load_leaves_another_users_leftover_scratch_tables_alone(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """It may not drop them: it loads, and that user's next load drops them."""
-    monkeypatch.setenv("NFFS_SETWISE_ROWS", "0")
     url = target(postgres_databases())
     other = "nffs_scratch_1_cases_0a1b2c3d"  # backend 1 is no PostgreSQL backend: gone
     with _loading_role(url) as someone, _loading_role(url) as role:
@@ -395,7 +394,6 @@ def test_a_large_load_stages_ahead_into_unlogged_tables_that_it_drops(
     postgres_databases: Callable[[], str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setenv("NFFS_SETWISE_ROWS", "0")
     monkeypatch.setattr(load_module, "REWRITE_SHARE", 0.0)
     url = target(postgres_databases())
     persistence: dict[str, str] = {}
@@ -427,7 +425,6 @@ def test_a_load_that_fails_while_staging_ahead_leaves_the_target_and_no_scratch(
     monkeypatch: pytest.MonkeyPatch,
     where: str,
 ) -> None:
-    monkeypatch.setenv("NFFS_SETWISE_ROWS", "0")
     url = target(postgres_databases())
     other, first, second = batches
     load(other, url)
