@@ -5,7 +5,8 @@ bounded memory and refused outright when it declares a DOCTYPE or entities (see
 `source`). The file is read once: `index` collects ids and statuses, `rows` raw
 columns, parked on disk in chunks of `chunk_rows` (`spill`) because a record's status
 can depend on what comes after it; then `tables` and `documents` build the chunks in
-the order they filled. Decisions, in order:
+the order they filled. A large export is read in two parts on two cores (`parts`).
+Decisions, in order:
 
 1. exclusion by the parent: cases closed before the retention cut-off with all that
    hangs on them; persons whose every case is excluded, with their addresses;
@@ -42,11 +43,12 @@ from nffs_migration.extractors.base import (
 )
 from nffs_migration.extractors.mapping import MAPPING_LISTS
 from nffs_migration.extractors.run import ExtractContext
+from nffs_migration.extractors.tutoris import parts
 from nffs_migration.extractors.tutoris.documents import Documents
 from nffs_migration.extractors.tutoris.index import SourceIndex
 from nffs_migration.extractors.tutoris.profile import profile_export
 from nffs_migration.extractors.tutoris.rows import TABLE_ORDER, Collector
-from nffs_migration.extractors.tutoris.source import read_header, records
+from nffs_migration.extractors.tutoris.source import read_header
 from nffs_migration.extractors.tutoris.spill import Parked, Spill
 from nffs_migration.extractors.tutoris.tables import SYSTEM, Builders, Columns
 from nffs_migration.log import get_logger
@@ -168,23 +170,18 @@ class _Run:
             yield from self._chunks(Spill(Path(folder)))
 
     def _read(self, spill: Spill) -> tuple[SourceIndex, Collector, list[Parked]]:
-        """Read the export once: the index, and the raw chunks in the order they filled."""
-        index = SourceIndex(self.ctx.retention_cutoff)
-        collector = Collector(self.ctx.retention_cutoff)
-        limit = self.options.chunk_rows
-        parked: list[Parked] = []
-        filled: set[str] = set()
-        for element in records(self.path):
-            index.add(element)
-            collector.add(element)
-            for table in TABLE_ORDER:
-                while collector.pending(table) >= limit:
-                    filled.add(table)
-                    parked.append(spill.park(table, collector.take(table, limit)))
-        for table in TABLE_ORDER:
-            if collector.pending(table) or table not in filled:
-                parked.append(spill.keep(table, collector.take(table)))
-        return index, collector, parked
+        """Read the export once: the index, and the raw chunks in the order to build them.
+
+        A large export is read in two parts on two cores where it can be (`parts`).
+        """
+        cutoff, limit = self.ctx.retention_cutoff, self.options.chunk_rows
+        cut = parts.plan(self.path)
+        if cut is not None:
+            read = parts.read_in_two(self.path, cut, cutoff, limit, spill)
+            if read is not None:
+                return read
+            spill.clear()
+        return parts.read_in_one(self.path, cutoff, limit, spill)
 
     def _chunks(self, spill: Spill) -> Iterator[Chunk]:
         index, collector, parked = self._read(spill)

@@ -78,11 +78,7 @@ class SourceIndex:
         counts = self.counts
         counts[tag] += 1
         if tag == "Fall":
-            number = element.get("nr") or ""
-            if number in self._cases:
-                self.last_case[number] = counts["Fall"]
-            if number:
-                self._cases.add(number)
+            self._note_case(element.get("nr") or "")
             live = case_status(element.get("abgeschlossen"), self.cutoff) == LIVE
             for member in element.iterchildren("Mitglied"):
                 person = member.get("person") or ""
@@ -93,13 +89,44 @@ class SourceIndex:
             if documents is not None:
                 counts["Dokument"] += sum(1 for _ in documents.iterchildren("Dokument"))
         elif tag == "Person":
-            person = element.get("id") or ""
-            if person in self.persons:
-                self.last_person[person] = counts["Person"]
-            if person:
-                self.persons.add(person)
+            self._note_person(element.get("id") or "")
         elif element.get("id"):
             self.staff.add(element.get("id"))
+
+    def _note_person(self, person: str) -> None:
+        """The `Person` element just counted: note its id (the later of two wins)."""
+        if person in self.persons:
+            self.last_person[person] = self.counts["Person"]
+        if person:
+            self.persons.add(person)
+
+    def _note_case(self, number: str) -> None:
+        """The `Fall` element just counted: note its number (the later of two wins)."""
+        if number in self._cases:
+            self.last_case[number] = self.counts["Fall"]
+        if number:
+            self._cases.add(number)
+
+    def extend(self, later: SourceIndex, persons: list[str], cases: list[str]) -> None:
+        """Take in the index of the part of the export that follows this one's.
+
+        `persons` and `cases` are that part's `Person` ids and `Fall` numbers in file
+        order: noted after this part's own, they give the positions and the later-wins
+        choices that one reading of the whole file gives.
+        """
+        counts = self.counts
+        for person in persons:
+            counts["Person"] += 1
+            self._note_person(person)
+        for number in cases:
+            counts["Fall"] += 1
+            self._note_case(number)
+        for tag, count in later.counts.items():
+            if tag not in ("Person", "Fall"):
+                counts[tag] += count
+        self.staff |= later.staff
+        self.in_case |= later.in_case
+        self.in_live_case |= later.in_live_case
 
 
 __all__ = ["SUPERSEDED", "SourceIndex", "case_status"]

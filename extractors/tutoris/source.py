@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from lxml import etree
 
@@ -70,6 +70,21 @@ def _prolog_text(head: bytes) -> str:
     if head.startswith(b"\x00<"):
         return head.decode("utf-16-be", errors="replace")
     return head.removeprefix(b"\xef\xbb\xbf").decode("latin-1")
+
+
+def prolog_end(head: bytes) -> int | None:
+    """The offset where the root element starts in `head` (an ASCII-compatible encoding).
+
+    None where `head` starts in UTF-16, or holds no more than the prolog's markup.
+    """
+    if head.startswith((b"\xff\xfe", b"\xfe\xff", b"<\x00", b"\x00<")):
+        return None
+    bom = 3 if head.startswith(b"\xef\xbb\xbf") else 0
+    text = _prolog_text(head)
+    position = 0
+    while match := _PROLOG_ITEM.match(text, position):
+        position = match.end()
+    return position + bom if _NAME_START.match(text, position) else None
 
 
 def check_prolog(path: Path) -> None:
@@ -157,11 +172,21 @@ def read_header(path: Path) -> dict[str, str]:
     raise _refuse(path, "no root element")  # pragma: no cover - iterparse raises first
 
 
-def records(path: Path, tags: Sequence[str] = RECORDS) -> Iterator[Any]:
+class ByteStream(Protocol):
+    """What lxml reads a document from: `read(size)` gives bytes, empty at the end."""
+
+    def read(self, size: int = -1, /) -> bytes: ...
+
+
+def records(
+    path: Path, tags: Sequence[str] = RECORDS, *, stream: ByteStream | None = None
+) -> Iterator[Any]:
     """Yield the export's elements named `tags` (complete), clearing each after use.
 
     Each element is cleared once the consumer moves on, and its earlier siblings are
-    deleted, so the tree in memory holds one record at a time.
+    deleted, so the tree in memory holds one record at a time. With `stream`, the
+    document read is that stream's (a part of the export, see `parts`); `path` names the
+    export in errors.
 
     Raises:
         SourceError: The file is hostile, broken or not a Tutoris export (also midway:
@@ -170,7 +195,10 @@ def records(path: Path, tags: Sequence[str] = RECORDS) -> Iterator[Any]:
     read_header(path)
     try:
         for _, element in etree.iterparse(
-            str(path), events=("end",), tag=tuple(tags), **PARSER_OPTIONS
+            stream if stream is not None else str(path),
+            events=("end",),
+            tag=tuple(tags),
+            **PARSER_OPTIONS,
         ):
             yield element
             element.clear(keep_tail=False)
@@ -187,4 +215,13 @@ def records(path: Path, tags: Sequence[str] = RECORDS) -> Iterator[Any]:
         ) from None
 
 
-__all__ = ["PARSER_OPTIONS", "RECORDS", "ROOT", "broken", "check_prolog", "read_header", "records"]
+__all__ = [
+    "PARSER_OPTIONS",
+    "RECORDS",
+    "ROOT",
+    "broken",
+    "check_prolog",
+    "prolog_end",
+    "read_header",
+    "records",
+]

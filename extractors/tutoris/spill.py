@@ -24,13 +24,29 @@ _WRITE = pa.ipc.IpcWriteOptions(compression="lz4")
 _NUMBERS = {"status": pa.int64(), "winner": pa.int64(), "repeated": pa.bool_()}
 
 
-class Parked:
-    """One chunk of raw columns: in memory, or in an Arrow IPC file."""
+#: Columns that hold the position of a record (shifted for a later part of the export).
+_POSITIONS = ("status", "winner")
 
-    def __init__(self, table: str, batch: pa.RecordBatch | None, path: Path | None) -> None:
+
+class Parked:
+    """One chunk of raw columns: in memory, or in an Arrow IPC file.
+
+    `shift` is added to the records' positions: the number of records (of the kind the
+    table's rows hang on) that come before the part of the export the chunk was read from.
+    """
+
+    def __init__(
+        self, table: str, batch: pa.RecordBatch | None, path: Path | None, shift: int = 0
+    ) -> None:
         self.table = table
         self._batch = batch
         self._path = path
+        self.shift = shift
+
+    @property
+    def path(self) -> Path | None:
+        """The file the chunk is parked in (None for one kept in memory)."""
+        return self._path
 
     def columns(self) -> list[Any]:
         """The raw columns: Arrow arrays of text, NumPy arrays of positions and flags."""
@@ -41,18 +57,23 @@ class Parked:
                 batch = pa.ipc.open_file(source).get_batch(0)
             self._path.unlink()
         fields = FIELDS[self.table][1]
-        columns = batch.columns
-        return [
-            column.to_numpy(zero_copy_only=False) if name in _NUMBERS else column
-            for name, column in zip(fields, columns, strict=True)
-        ]
+        columns: list[Any] = []
+        for name, column in zip(fields, batch.columns, strict=True):
+            if name in _NUMBERS:
+                column = column.to_numpy(zero_copy_only=False)
+                if self.shift and name in _POSITIONS:
+                    column = column + self.shift
+            columns.append(column)
+        return columns
 
 
 class Spill:
     """Parks chunks in `folder` (which the caller creates and removes)."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, prefix: str = "") -> None:
         self.folder = folder
+        #: Starts the file names, so that two readers can park in one folder.
+        self.prefix = prefix
         self.parked = 0
 
     @staticmethod
@@ -69,13 +90,19 @@ class Spill:
         """Write a full chunk to disk."""
         batch = self._batch(table, columns)
         self.parked += 1
-        path = self.folder / f"{self.parked:06d}-{table}.arrow"
+        path = self.folder / f"{self.prefix}{self.parked:06d}-{table}.arrow"
         with (
             pa.OSFile(str(path), "wb") as sink,
             pa.ipc.new_file(sink, batch.schema, options=_WRITE) as writer,
         ):
             writer.write_batch(batch)
         return Parked(table, None, path)
+
+    def clear(self) -> None:
+        """Remove every chunk parked in the folder (by any reader)."""
+        for path in self.folder.glob("*.arrow"):
+            path.unlink()
+        self.parked = 0
 
     def keep(self, table: str, columns: list[list[Any]]) -> Parked:
         """Keep the last, partial chunk of a table in memory."""
