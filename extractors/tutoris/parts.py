@@ -238,7 +238,8 @@ def read_in_two(path: Path, cut: Cut, cutoff: date, limit: int, spill: Spill) ->
     request = pickle.dumps((str(path), cut, cutoff, limit, str(spill.folder)))
     try:
         process = subprocess.Popen(  # noqa: S603 - this interpreter, our own module
-            [sys.executable, "-m", __name__],
+            # -P: the working folder is not put first on the path (nothing there shadows us).
+            [sys.executable, "-P", "-m", __name__],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
