@@ -250,8 +250,12 @@ def read_in_two(path: Path, cut: Cut, cutoff: date, limit: int, spill: Spill) ->
     answered = False
     try:
         assert process.stdin is not None and process.stdout is not None  # noqa: S101 - piped
-        with process.stdin:
-            process.stdin.write(request)
+        try:
+            with process.stdin:
+                process.stdin.write(request)
+        except OSError as exc:  # the interpreter ended at once (a broken pipe)
+            log.info("export read in one: no second process (%s)", type(exc).__name__)
+            return None
         index, collector = SourceIndex(cutoff), Collector(cutoff)
         parked: list[Parked] = []
         try:

@@ -9,6 +9,7 @@ back to one reading with its errors.
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -159,6 +160,21 @@ def test_a_cut_inside_text_or_a_comment_falls_back_to_one_reading(
     one, two = _both(monkeypatch, export, tmp_path)
     assert reads == [False]
     assert two == one
+
+
+@pytest.mark.parametrize("interpreter", ["/bin/false", "/nonexistent/python"])
+def test_a_second_process_that_does_not_start_or_answer_falls_back_to_one_reading(
+    interpreter: str, monkeypatch: pytest.MonkeyPatch, reads: list[bool], tmp_path: Path
+) -> None:
+    export = write_export(tmp_path / "src", person("P-1"), _cases(30))
+    monkeypatch.setenv("NFFS_TUTORIS_SPLIT_BYTES", "off")
+    one = _extract(export, tmp_path / "one")
+    monkeypatch.setenv("NFFS_TUTORIS_SPLIT_BYTES", "1")
+    monkeypatch.setattr(sys, "executable", interpreter)
+    two = _extract(export, tmp_path / "two")
+    assert reads == [False]
+    assert two == one
+    assert not list((tmp_path).glob(".tutoris-chunks-*"))
 
 
 def _error(export: Path, out: Path) -> str:
