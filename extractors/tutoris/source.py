@@ -81,10 +81,16 @@ def prolog_end(head: bytes) -> int | None:
         return None
     bom = 3 if head.startswith(b"\xef\xbb\xbf") else 0
     text = _prolog_text(head)
+    position = _prolog_length(text)
+    return position + bom if _NAME_START.match(text, position) else None
+
+
+def _prolog_length(text: str) -> int:
+    """How much of `text` is prolog markup: the XML declaration, PIs, comments, blanks."""
     position = 0
     while match := _PROLOG_ITEM.match(text, position):
         position = match.end()
-    return position + bom if _NAME_START.match(text, position) else None
+    return position
 
 
 def check_prolog(path: Path) -> None:
@@ -102,10 +108,7 @@ def check_prolog(path: Path) -> None:
                 raise _refuse(path, "the file is empty")
             while True:
                 text = _prolog_text(head)
-                position = 0
-                while match := _PROLOG_ITEM.match(text, position):
-                    position = match.end()
-                rest = text[position:]
+                rest = text[_prolog_length(text) :]
                 if rest.startswith("<!") and not "<!--".startswith(rest[:4]):
                     raise _refuse(
                         path,
