@@ -161,8 +161,9 @@ def main() -> None:
     without = ours["seconds"] - ours["documents"]
     print(f"  ours without copying documents: {size_mb / without:.1f} MB/s wall")
     ratio = (size_mb / without) / (size_mb / bare["seconds"])
-    cpu_ratio = bare["cpu"] / max(ours["cpu"] - ours["documents"], 1e-9)
-    print(f"  ours / bare MB/s: {ratio:.2f} wall, about {cpu_ratio:.2f} CPU (target: at least 0.5)")
+    # Wall time only: our CPU counts the copying threads' and the second process's, and
+    # the copying's CPU cannot be told apart from its wall time.
+    print(f"  ours / bare MB/s: {ratio:.2f} wall (target: at least 0.5)")
 
 
 if __name__ == "__main__":
