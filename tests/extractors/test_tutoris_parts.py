@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import package_digests
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -113,6 +114,20 @@ def test_chunks_of_few_rows_on_both_sides_give_the_same_package(
         extract_package(extractor, options, tmp_path / split)
         found.append(_content(tmp_path / split))
     assert reads == [True]
+    assert found[1] == found[0]
+
+
+def test_a_delta_export_gives_the_same_delta_in_two_parts(
+    monkeypatch: pytest.MonkeyPatch, reads: list[bool], tmp_path: Path
+) -> None:
+    found = []
+    for split in ("off", "1"):
+        monkeypatch.setenv("NFFS_TUTORIS_SPLIT_BYTES", split)
+        delta = package_digests._delta("tutoris", tmp_path / split)
+        with open_package(delta) as package:
+            assert package.manifest.batch.kind == "delta"
+        found.append(_content(delta))
+    assert reads == [True, True]  # the full export, then the delta
     assert found[1] == found[0]
 
 
