@@ -128,8 +128,8 @@ def plan(path: Path) -> Cut | None:
     whose markup is not ASCII (UTF-16), a root element with namespace declarations, or
     no `Fall` after the middle of the file.
     """
-    threshold = split_bytes()
-    if threshold is None or path.stat().st_size < threshold or _cores() < 2:
+    threshold, size = split_bytes(), path.stat().st_size
+    if threshold is None or size < threshold or _cores() < 2:
         return None
     with path.open("rb") as handle:
         head = handle.read(PROLOG_LIMIT)
@@ -140,7 +140,7 @@ def plan(path: Path) -> Cut | None:
         declared = _DECLARED.match(head, 3 if head.startswith(b"\xef\xbb\xbf") else 0)
         if declared and not _ASCII_MARKUP.fullmatch(declared.group(1).decode("ascii")):
             return None
-        position = max(int(path.stat().st_size * CUT_AT), root.end())
+        position = max(int(size * CUT_AT), root.end())
         handle.seek(position)
         carry = b""
         while block := handle.read(_BLOCK):

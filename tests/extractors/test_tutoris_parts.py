@@ -44,10 +44,14 @@ def reads(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
     return held
 
 
-def _extract(export: Path, out: Path, documents: Path | None = None) -> dict[str, Any]:
+def _extract(
+    export: Path, out: Path, documents: Path | None = None, **options: Any
+) -> dict[str, Any]:
     extractor = get_extractor("tutoris")
-    options = extractor.options_class(source=str(export), documents=documents, service_id="0942")
-    extract_package(extractor, options, out)
+    opts = extractor.options_class(
+        source=str(export), documents=documents, service_id="0942", **options
+    )
+    extract_package(extractor, opts, out)
     return _content(out)
 
 
@@ -78,12 +82,13 @@ def _both(
     export: Path,
     work: Path,
     documents: Path | None = None,
+    **options: Any,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """The package read in one, then in two parts."""
     monkeypatch.setenv("NFFS_TUTORIS_SPLIT_BYTES", "off")
-    one = _extract(export, work / "one", documents)
+    one = _extract(export, work / "one", documents, **options)
     monkeypatch.setenv("NFFS_TUTORIS_SPLIT_BYTES", "1")
-    two = _extract(export, work / "two", documents)
+    two = _extract(export, work / "two", documents, **options)
     return one, two
 
 
@@ -101,20 +106,10 @@ def test_chunks_of_few_rows_on_both_sides_give_the_same_package(
     monkeypatch: pytest.MonkeyPatch, reads: list[bool], tmp_path: Path
 ) -> None:
     source = generate("tutoris", tmp_path / "src", cases=60, seed=3, dirt="realistic")
-    extractor = get_extractor("tutoris")
-    found = []
-    for split in ("off", "1"):
-        monkeypatch.setenv("NFFS_TUTORIS_SPLIT_BYTES", split)
-        options = extractor.options_class(
-            source=str(source.out / "export.xml"),
-            documents=source.out,
-            service_id="0942",
-            chunk_rows=100,
-        )
-        extract_package(extractor, options, tmp_path / split)
-        found.append(_content(tmp_path / split))
+    export = source.out / "export.xml"
+    one, two = _both(monkeypatch, export, tmp_path, source.out, chunk_rows=100)
     assert reads == [True]
-    assert found[1] == found[0]
+    assert two == one
 
 
 def test_a_delta_export_gives_the_same_delta_in_two_parts(
